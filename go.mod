@@ -1,0 +1,3 @@
+module github.com/sshport/sshport
+
+go 1.26.0
