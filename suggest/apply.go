@@ -1,0 +1,384 @@
+package suggest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sshport/sshport/sshcfg"
+)
+
+// ErrChanged is wrapped by Apply's error when a file no longer holds the
+// bytes it had when the change was planned. Nothing is written then.
+var ErrChanged = errors.New("file changed since it was read")
+
+// ErrValidate is wrapped by Apply's error when ApplyOptions.Validate rejects
+// the written configuration. Every file has been restored then.
+var ErrValidate = errors.New("the new configuration failed validation")
+
+// ApplyOptions controls Apply.
+type ApplyOptions struct {
+	// Root is the host directory standing for "/" (the --root image);
+	// "" means "/".
+	Root string
+
+	// BackupSuffix is appended to the full name of each changed file to
+	// name its backup in the same directory ("50-x.conf" ->
+	// "50-x.conf.sshport-20260102T150405"). Because it is appended after
+	// the whole name, a backup ends in ".conf" only when the suffix does, so
+	// a suffix ending in ".conf" is refused (a drop-in glob "*.conf" would
+	// make sshd read the backup), as is one holding a "/" or NUL.
+	// "" means ".sshport-" + Now().Format("20060102T150405"). When a backup
+	// of that name exists already, "-1", "-2", ... is appended after it.
+	BackupSuffix string
+
+	// IncludeGlobs are the Include patterns of the configuration as sshd
+	// names them (relative ones are taken below /etc/ssh, as sshd does).
+	// Apply refuses to create a backup whose name one of them matches, so
+	// that sshd never reads a backup. Optional.
+	IncludeGlobs []string
+
+	// Validate, when not nil, runs after every file is written (the CLI
+	// passes SSHDValidator). When it fails, every file is restored to its
+	// old bytes, the backups made by this run are removed, and Apply
+	// returns an error wrapping ErrValidate and Validate's error.
+	Validate func(ctx context.Context) error
+
+	// Now gives the time for the default BackupSuffix; nil means time.Now.
+	Now func() time.Time
+}
+
+// ApplyResult says what Apply wrote.
+type ApplyResult struct {
+	Files   []string // host paths written (symlink targets, never the links)
+	Backups []string // host paths of the backups, one per file, same order
+}
+
+// testHook, when set by tests, is called after each step of Apply with the
+// step's name and the index of the file it concerns (-1 when none), so that
+// fault tests can kill the process between steps.
+var testHook func(step string, i int)
+
+func hook(step string, i int) {
+	if testHook != nil {
+		testHook(step, i)
+	}
+}
+
+// target is one file to change, resolved on the host.
+type target struct {
+	change FileChange
+	host   string      // resolved host path (the symlink target)
+	mode   fs.FileMode // permission bits to keep
+	uid    int
+	gid    int
+	backup string // host path of the backup, once made
+}
+
+// Apply writes every change whose Old differs from New, so that a crash at
+// any moment leaves each file either wholly old or wholly new, and a backup
+// of every file that is new.
+//
+// In order, Apply:
+//   - resolves each Path inside Root chroot-style (sshcfg.Root.Resolve),
+//     following symlinks to the target, which is written in place of the
+//     link's target and never replaces the link; refuses anything but a
+//     regular file, and two changes naming the same target;
+//   - locks: flock(2) LOCK_EX on each directory holding a target, in sorted
+//     order, waiting until ctx is done. Locking the directory itself leaves
+//     no lock file behind for sshd or anyone to find;
+//   - re-reads each file and refuses, writing nothing, when its bytes differ
+//     from Old (the error wraps ErrChanged and names the file);
+//   - backs up each file beside it (name + BackupSuffix) with the same
+//     bytes, mode, owner and group, fsynced and linked into place so a
+//     backup is complete or absent; all backups exist before any file is
+//     replaced;
+//   - replaces each file atomically with renameio (temporary file in the
+//     same directory, named ".NAME" + digits so no Include glob matches it,
+//     fsync, rename, fsync of the directory), keeping mode, owner and group;
+//   - runs Validate.
+//
+// When writing fails midway or Validate fails, the files already replaced
+// are restored atomically to their old bytes (the backups hold the same
+// bytes) and this run's backups are removed; if a restore fails, the error
+// says so and the backups are kept.
+//
+// A change whose Old equals New is skipped; with nothing to write Apply
+// returns an empty result.
+func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*ApplyResult, error) {
+	res := &ApplyResult{Files: []string{}, Backups: []string{}}
+	root := opts.Root
+	if root == "" {
+		root = "/"
+	}
+	suffix, err := backupSuffix(opts)
+	if err != nil {
+		return nil, err
+	}
+
+	var targets []*target
+	seen := map[string]string{}
+	for _, c := range changes {
+		if !c.Changed() {
+			continue
+		}
+		host, err := sshcfg.Root(root).Resolve(c.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Path, err)
+		}
+		if prev, ok := seen[host]; ok {
+			return nil, fmt.Errorf("%s and %s are the same file %s", prev, c.Path, host)
+		}
+		seen[host] = c.Path
+		if _, err := statRegular(c.Path, host); err != nil {
+			return nil, err
+		}
+		targets = append(targets, &target{change: c, host: host})
+	}
+	if len(targets) == 0 {
+		return res, nil
+	}
+	for _, t := range targets {
+		if err := checkBackupName(root, t.host+suffix, opts.IncludeGlobs); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.change.Path, err)
+		}
+	}
+
+	var dirs []string
+	for _, t := range targets {
+		dirs = append(dirs, filepath.Dir(t.host))
+	}
+	slices.Sort(dirs)
+	dirs = slices.Compact(dirs)
+	unlock, err := lockDirs(ctx, dirs)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	hook("locked", -1)
+
+	// Under the lock: the files must still be what the plan was made from.
+	for _, t := range targets {
+		fi, err := statRegular(t.change.Path, t.host)
+		if err != nil {
+			return nil, err
+		}
+		t.mode = fi.Mode().Perm()
+		t.uid, t.gid = fileOwner(fi)
+		cur, err := os.ReadFile(t.host)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.change.Path, err)
+		}
+		if !bytes.Equal(cur, t.change.Old) {
+			return nil, fmt.Errorf("%s: %w; nothing was written", t.change.Path, ErrChanged)
+		}
+	}
+	hook("verified", -1)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// Backups, all of them before any file is replaced.
+	for i, t := range targets {
+		b, err := makeBackup(t, suffix, root, opts.IncludeGlobs)
+		if err != nil {
+			removeBackups(targets)
+			return nil, fmt.Errorf("%s: backup: %w; nothing was written", t.change.Path, err)
+		}
+		t.backup = b
+		hook("backup", i)
+	}
+	if err := ctx.Err(); err != nil {
+		removeBackups(targets)
+		return nil, err
+	}
+
+	for i, t := range targets {
+		err := writeAtomic(t.host, t.change.New, t.mode, t.uid, t.gid, func() { hook("temp", i) })
+		if err != nil {
+			err = fmt.Errorf("%s: %w", t.change.Path, err)
+			return nil, rollback(targets[:i], err)
+		}
+		hook("renamed", i)
+	}
+	hook("written", -1)
+
+	if opts.Validate != nil {
+		if verr := opts.Validate(ctx); verr != nil {
+			return nil, rollback(targets, fmt.Errorf("%w: %w", ErrValidate, verr))
+		}
+	}
+	for _, t := range targets {
+		res.Files = append(res.Files, t.host)
+		res.Backups = append(res.Backups, t.backup)
+	}
+	return res, nil
+}
+
+// rollback restores the written targets to their old bytes, newest first,
+// and returns cause extended with what happened.
+func rollback(written []*target, cause error) error {
+	var failed []string
+	for i := len(written) - 1; i >= 0; i-- {
+		t := written[i]
+		if err := writeAtomic(t.host, t.change.Old, t.mode, t.uid, t.gid, nil); err != nil {
+			failed = append(failed, fmt.Sprintf("%s (%v; its backup is %s)", t.change.Path, err, t.backup))
+			continue
+		}
+		hook("restored", i)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%w; RESTORE FAILED for %s", cause, strings.Join(failed, ", "))
+	}
+	// Every file is back as it was; the backups are copies of it.
+	return fmt.Errorf("%w; every file was restored", cause)
+}
+
+// removeBackups deletes the backups this run made (each a copy of a file
+// that is unchanged).
+func removeBackups(targets []*target) {
+	for _, t := range targets {
+		if t.backup != "" {
+			os.Remove(t.backup)
+			syncDir(filepath.Dir(t.backup))
+			t.backup = ""
+		}
+	}
+}
+
+func statRegular(name, host string) (fs.FileInfo, error) {
+	fi, err := os.Lstat(host)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s), refusing to write it", name, fi.Mode().Type())
+	}
+	return fi, nil
+}
+
+func backupSuffix(opts ApplyOptions) (string, error) {
+	s := opts.BackupSuffix
+	if s == "" {
+		now := time.Now
+		if opts.Now != nil {
+			now = opts.Now
+		}
+		return ".sshport-" + now().Format("20060102T150405"), nil
+	}
+	if strings.ContainsAny(s, "/\x00") {
+		return "", fmt.Errorf("backup suffix %q: must not contain a slash or NUL", s)
+	}
+	if strings.HasSuffix(s, ".conf") {
+		return "", fmt.Errorf("backup suffix %q ends in .conf: an Include of *.conf would make sshd read the backup", s)
+	}
+	return s, nil
+}
+
+// checkBackupName refuses a backup host path that an Include glob matches.
+func checkBackupName(root, host string, globs []string) error {
+	rel, err := filepath.Rel(root, host)
+	if err != nil {
+		return err
+	}
+	name := "/" + filepath.ToSlash(rel)
+	for _, g := range globs {
+		if !path.IsAbs(g) {
+			g = path.Join("/etc/ssh", g)
+		}
+		// path.Match lets "*" match a leading dot where glob(3) does not:
+		// erring on the side of refusing.
+		if ok, _ := path.Match(g, name); ok {
+			return fmt.Errorf("backup %s would be read by sshd through Include %s; choose another backup suffix", name, g)
+		}
+	}
+	return nil
+}
+
+// makeBackup copies the target's old bytes, mode and owner to a new file
+// beside it. The copy is written to a hidden temporary file, fsynced, then
+// hard-linked to the backup name, which fails rather than overwrite an
+// existing file; so a backup is complete or absent.
+func makeBackup(t *target, suffix, root string, globs []string) (string, error) {
+	dir := filepath.Dir(t.host)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(t.host)+".sshport-tmp-")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	err = fillFile(tmp, t.change.Old, t.mode, t.uid, t.gid)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	for n := 0; n < 100; n++ {
+		name := t.host + suffix
+		if n > 0 {
+			name += fmt.Sprintf("-%d", n)
+			if err := checkBackupName(root, name, globs); err != nil {
+				return "", err
+			}
+		}
+		err := os.Link(tmp.Name(), name)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return name, syncDir(dir)
+	}
+	return "", fmt.Errorf("too many backups named %s%s-N", t.host, suffix)
+}
+
+// fillFile writes data to f, gives it mode and owner, and fsyncs it.
+func fillFile(f *os.File, data []byte, mode fs.FileMode, uid, gid int) error {
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := chownFile(f, uid, gid); err != nil {
+		return err
+	}
+	// After chown, which may clear set-id bits.
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// SSHDValidator returns a Validate function that runs `sshd -t -f config
+// extraArgs...` (sshd is a path or a name looked up in $PATH). Its error
+// holds sshd's own message and exit status (255 for a bad configuration).
+func SSHDValidator(sshd, config string, extraArgs ...string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		args := append([]string{"-t", "-f", config}, extraArgs...)
+		cmd := exec.CommandContext(ctx, sshd, args...)
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		cmd.Stderr = &out
+		err := cmd.Run()
+		if err == nil {
+			return nil
+		}
+		msg := strings.TrimSpace(out.String())
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && msg != "" {
+			return fmt.Errorf("%s -t -f %s: %s (%v)", sshd, config, msg, ee)
+		}
+		if msg != "" {
+			return fmt.Errorf("%s -t -f %s: %w: %s", sshd, config, err, msg)
+		}
+		return fmt.Errorf("%s -t -f %s: %w", sshd, config, err)
+	}
+}
