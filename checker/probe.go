@@ -1,0 +1,104 @@
+package checker
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// LinuxDefaultEphemeral is Linux's default ip_local_port_range.
+var LinuxDefaultEphemeral = Range{32768, 60999}
+
+func probe(ctx context.Context, req Request) (Facts, error) {
+	f := Facts{OS: runtime.GOOS}
+	if req.Root != "" {
+		f.OS = "linux"
+		readImageEphemeral(&f, req.Root)
+	} else {
+		osEphemeral(&f)
+	}
+	if err := ctx.Err(); err != nil {
+		return f, err
+	}
+	if req.Root != "" && !req.Live {
+		f.ListenMethod = MethodSkipped
+		f.Notes = append(f.Notes, "the sockets of this host are not the image's: in-use check skipped")
+		return f, nil
+	}
+	if err := osListeners(&f, req.Method); err != nil {
+		return f, err
+	}
+	if err := ctx.Err(); err != nil {
+		return f, err
+	}
+	if len(req.Owners) > 0 && f.ListenMethod != MethodBind {
+		findOwners(&f, req.Owners)
+	}
+	if len(req.Bind) > 0 {
+		f.Probes = bindProbe(req.Bind)
+	}
+	return f, ctx.Err()
+}
+
+// readImageEphemeral reads an image's Linux ephemeral range and reserved
+// ports under root, or says it uses Linux's default.
+func readImageEphemeral(f *Facts, root string) {
+	dir := filepath.Join(root, "proc", "sys", "net", "ipv4")
+	if readLinuxEphemeral(f, dir) {
+		return
+	}
+	f.Ephemeral = LinuxDefaultEphemeral
+	f.EphemeralSource = "Linux default; not read from the image"
+	f.Notes = append(f.Notes, fmt.Sprintf("the image has no %s: ephemeral range %s is Linux's default, not read from the image", filepath.Join(dir, "ip_local_port_range"), LinuxDefaultEphemeral))
+}
+
+// readLinuxEphemeral reads ip_local_port_range and ip_local_reserved_ports
+// in dir. It reports false when the range cannot be read.
+func readLinuxEphemeral(f *Facts, dir string) bool {
+	name := filepath.Join(dir, "ip_local_port_range")
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return false
+	}
+	r, err := parseLinuxRange(string(b))
+	if err != nil {
+		f.Notes = append(f.Notes, fmt.Sprintf("%s: %v", name, err))
+		return false
+	}
+	f.Ephemeral, f.EphemeralSource = r, name
+	res := filepath.Join(dir, "ip_local_reserved_ports")
+	if b, err := os.ReadFile(res); err == nil {
+		if f.Reserved, err = ParseRanges(string(b)); err != nil {
+			f.Notes = append(f.Notes, fmt.Sprintf("%s: %v", res, err))
+		}
+	}
+	return true
+}
+
+func parseLinuxRange(s string) (Range, error) {
+	w := strings.Fields(s)
+	if len(w) != 2 {
+		return Range{}, fmt.Errorf("want two numbers, have %q", strings.TrimSpace(s))
+	}
+	lo, err1 := strconv.Atoi(w[0])
+	hi, err2 := strconv.Atoi(w[1])
+	r := Range{lo, hi}
+	if err1 != nil || err2 != nil || !r.Valid() {
+		return Range{}, fmt.Errorf("bad range %q", strings.TrimSpace(s))
+	}
+	return r, nil
+}
+
+func ianaFallback(f *Facts, why string) {
+	f.Ephemeral = IANADynamic
+	f.EphemeralSource = "IANA dynamic range; the OS range could not be read"
+	f.Notes = append(f.Notes, "ephemeral range unknown ("+why+"): assuming IANA's 49152-65535")
+}
+
+func errMethod(m string) error {
+	return fmt.Errorf("listing method %q is not available on %s", m, runtime.GOOS)
+}
