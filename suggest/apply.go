@@ -65,13 +65,15 @@ type ApplyResult struct {
 
 // testHook, when set by tests, is called after each step of Apply with the
 // step's name and the index of the file it concerns (-1 when none), so that
-// fault tests can kill the process between steps.
-var testHook func(step string, i int)
+// fault tests can kill the process between steps. An error it returns is
+// handled as a failure of that step (ignored after "restored").
+var testHook func(step string, i int) error
 
-func hook(step string, i int) {
+func hook(step string, i int) error {
 	if testHook != nil {
-		testHook(step, i)
+		return testHook(step, i)
 	}
+	return nil
 }
 
 // target is one file to change, resolved on the host.
@@ -164,7 +166,9 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		return nil, err
 	}
 	defer unlock()
-	hook("locked", -1)
+	if err := hook("locked", -1); err != nil {
+		return nil, err
+	}
 
 	// Under the lock: the files must still be what the plan was made from.
 	for _, t := range targets {
@@ -182,7 +186,9 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 			return nil, fmt.Errorf("%s: %w; nothing was written", t.change.Path, ErrChanged)
 		}
 	}
-	hook("verified", -1)
+	if err := hook("verified", -1); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -195,7 +201,10 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 			return nil, fmt.Errorf("%s: backup: %w; nothing was written", t.change.Path, err)
 		}
 		t.backup = b
-		hook("backup", i)
+		if err := hook("backup", i); err != nil {
+			removeBackups(targets)
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		removeBackups(targets)
@@ -203,18 +212,22 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 	}
 
 	for i, t := range targets {
-		err := writeAtomic(t.host, t.change.New, t.mode, t.uid, t.gid, func() { hook("temp", i) })
+		err := writeAtomic(t.host, t.change.New, t.mode, t.uid, t.gid, func() error { return hook("temp", i) })
 		if err != nil {
 			err = fmt.Errorf("%s: %w", t.change.Path, err)
-			return nil, rollback(targets[:i], err)
+			return nil, rollback(targets, i, err)
 		}
-		hook("renamed", i)
+		if err := hook("renamed", i); err != nil {
+			return nil, rollback(targets, i+1, err)
+		}
 	}
-	hook("written", -1)
+	if err := hook("written", -1); err != nil {
+		return nil, rollback(targets, len(targets), err)
+	}
 
 	if opts.Validate != nil {
 		if verr := opts.Validate(ctx); verr != nil {
-			return nil, rollback(targets, fmt.Errorf("%w: %w", ErrValidate, verr))
+			return nil, rollback(targets, len(targets), fmt.Errorf("%w: %w", ErrValidate, verr))
 		}
 	}
 	for _, t := range targets {
@@ -224,22 +237,25 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 	return res, nil
 }
 
-// rollback restores the written targets to their old bytes, newest first,
-// and returns cause extended with what happened.
-func rollback(written []*target, cause error) error {
+// rollback restores the first n targets, which were replaced, to their old
+// bytes, newest first; when all are restored it removes every backup of this
+// run (copies of unchanged files). It returns cause extended with what
+// happened.
+func rollback(targets []*target, n int, cause error) error {
 	var failed []string
-	for i := len(written) - 1; i >= 0; i-- {
-		t := written[i]
+	for i := n - 1; i >= 0; i-- {
+		t := targets[i]
 		if err := writeAtomic(t.host, t.change.Old, t.mode, t.uid, t.gid, nil); err != nil {
 			failed = append(failed, fmt.Sprintf("%s (%v; its backup is %s)", t.change.Path, err, t.backup))
 			continue
 		}
-		hook("restored", i)
+		_ = hook("restored", i)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%w; RESTORE FAILED for %s", cause, strings.Join(failed, ", "))
 	}
 	// Every file is back as it was; the backups are copies of it.
+	removeBackups(targets)
 	return fmt.Errorf("%w; every file was restored", cause)
 }
 

@@ -19,4 +19,4 @@ func chownFile(*os.File, int, int) error { return errUnsupported }
 
 func syncDir(string) error { return nil }
 
-func writeAtomic(string, []byte, fs.FileMode, int, int, func()) error { return errUnsupported }
+func writeAtomic(string, []byte, fs.FileMode, int, int, func() error) error { return errUnsupported }

@@ -95,7 +95,7 @@ func syncDir(dir string) error {
 // writeAtomic replaces the file at host with data, mode and owner through a
 // renameio pending file in the same directory. afterTemp, when not nil, runs
 // once the temporary file is complete and before the rename.
-func writeAtomic(host string, data []byte, mode fs.FileMode, uid, gid int, afterTemp func()) error {
+func writeAtomic(host string, data []byte, mode fs.FileMode, uid, gid int, afterTemp func() error) error {
 	dir := filepath.Dir(host)
 	pf, err := renameio.NewPendingFile(host, renameio.WithTempDir(dir), renameio.WithStaticPermissions(mode))
 	if err != nil {
@@ -106,7 +106,9 @@ func writeAtomic(host string, data []byte, mode fs.FileMode, uid, gid int, after
 		return err
 	}
 	if afterTemp != nil {
-		afterTemp()
+		if err := afterTemp(); err != nil {
+			return err
+		}
 	}
 	if err := pf.CloseAtomicallyReplace(); err != nil {
 		return err
