@@ -172,3 +172,26 @@ func unwrapPathErr(err error) error {
 
 // String returns the root directory.
 func (r Root) String() string { return fmt.Sprint(string(r)) }
+
+// Lstat implements fs.ReadLinkFS: symlinks before the last component are
+// followed inside the root, the last one is not.
+func (r Root) Lstat(name string) (fs.FileInfo, error) {
+	rel, err := r.resolve(name, false)
+	if err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: name, Err: unwrapPathErr(err)}
+	}
+	fi, err := os.Lstat(filepath.Join(string(r), filepath.FromSlash(rel)))
+	if err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: name, Err: unwrapPathErr(err)}
+	}
+	return fi, nil
+}
+
+// ReadLink implements fs.ReadLinkFS.
+func (r Root) ReadLink(name string) (string, error) {
+	rel, err := r.resolve(name, false)
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: unwrapPathErr(err)}
+	}
+	return os.Readlink(filepath.Join(string(r), filepath.FromSlash(rel)))
+}

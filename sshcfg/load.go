@@ -1,0 +1,555 @@
+package sshcfg
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path"
+	"strings"
+)
+
+// DefaultConfig is where sshd reads its configuration.
+const DefaultConfig = "/etc/ssh/sshd_config"
+
+// SSHDir is the directory relative Include patterns are taken from.
+const SSHDir = "/etc/ssh"
+
+const (
+	defaultPort = 22
+	maxPorts    = 256 // MAX_PORTS in servconf.h
+	maxDepth    = 16  // SERVCONF_MAX_DEPTH
+)
+
+// Options adjusts how Load looks things up. A nil *Options is valid.
+type Options struct {
+	// Services maps a TCP service name to its port, like getservbyname
+	// (Port ssh). Nil reads /etc/services from the loaded tree, or from
+	// this system when the tree has none.
+	Services func(name string) (int, bool)
+	// Resolve turns a ListenAddress host name into addresses, like
+	// getaddrinfo. Numeric addresses never reach it. Nil uses the hosts
+	// file and the system resolver.
+	Resolve func(host string) ([]netip.Addr, error)
+}
+
+// Config is the effective configuration as sshd computes it from the files,
+// limited to what decides where sshd listens.
+type Config struct {
+	Main    string  // the main file, as sshd names it
+	Missing bool    // the main file does not exist: sshd's defaults apply
+	Files   []*File // every file read, in the order first read
+
+	// Ports are the effective Port values in sshd's order, duplicates
+	// kept. With no Port directive it holds one Default entry for 22.
+	Ports []Port
+	// AddressFamily is "any", "inet" or "inet6".
+	AddressFamily string
+	// ListenAddresses are the ListenAddress directives in effect.
+	ListenAddresses []ListenAddress
+	// Listen is every endpoint sshd binds, in `sshd -T` order.
+	Listen []Endpoint
+	// Directives lists every directive read, in sshd's reading order
+	// (a file included twice appears twice).
+	Directives []Directive
+	// Warnings are problems that do not stop this sshd but are worth a
+	// look, chiefly keywords OpenSSH does not know.
+	Warnings []*Error
+}
+
+// Port is one effective Port directive.
+type Port struct {
+	Port    int
+	File    string // "" for the default
+	Line    int
+	Default bool // no Port directive: sshd's default 22
+	Value   string
+
+	line *Line
+}
+
+// ListenAddress is one ListenAddress directive.
+type ListenAddress struct {
+	Host    string // address or host name, brackets removed
+	Port    int    // 0 when the directive names no port
+	RDomain string
+	File    string
+	Line    int
+
+	line *Line
+}
+
+// Directive is one directive line as sshd read it.
+type Directive struct {
+	File string
+	Line *Line
+	Key  string // keyword in lower case
+	// Active is false inside a Match block that does not apply at start-up
+	// (every Match but "Match all").
+	Active bool
+	// Depth is the Include depth: 0 for the main file.
+	Depth int
+}
+
+// Endpoint is one address and port sshd listens on.
+type Endpoint struct {
+	Address string // without brackets, as getnameinfo prints it
+	Port    int
+	RDomain string
+}
+
+// String returns the endpoint as `sshd -T` prints it after "listenaddress".
+func (e Endpoint) String() string {
+	s := fmt.Sprintf("%s:%d", e.Address, e.Port)
+	if strings.Contains(e.Address, ":") {
+		s = fmt.Sprintf("[%s]:%d", e.Address, e.Port)
+	}
+	if e.RDomain != "" {
+		s += " rdomain " + e.RDomain
+	}
+	return s
+}
+
+// fatal stops loading, as sshd's fatal() does.
+type fatal struct{ err *Error }
+
+type loader struct {
+	fsys     fs.FS
+	opts     Options
+	cfg      *Config
+	files    map[string]*File
+	includes []includeItem
+	errs     ErrorList
+	af       string
+}
+
+type includeItem struct {
+	selector string
+	file     *File // nil: the pattern matched nothing
+}
+
+// Load reads the configuration sshd would read from name (an absolute path
+// such as /etc/ssh/sshd_config) in fsys, following Include directives in
+// fsys too. fsys is usually a Root. A missing main file is not an error:
+// Config.Missing is set and sshd's defaults are reported. The error, when
+// sshd would refuse the configuration, is an ErrorList naming file and line;
+// the Config returned with it holds what was read up to there.
+func Load(fsys fs.FS, name string, opts *Options) (*Config, error) {
+	l := &loader{fsys: fsys, files: map[string]*File{}}
+	if opts != nil {
+		l.opts = *opts
+	}
+	if l.opts.Services == nil {
+		l.opts.Services = defaultServices(fsys)
+	}
+	if l.opts.Resolve == nil {
+		l.opts.Resolve = defaultResolve
+	}
+	l.cfg = &Config{Main: name}
+	err := l.run(name)
+	return l.cfg, err
+}
+
+func (l *loader) run(name string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(fatal)
+			if !ok {
+				panic(r)
+			}
+			l.errs = append(l.errs, f.err)
+			err = l.errs
+		}
+	}()
+	f, err := l.read(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		l.cfg.Missing = true
+	} else if err != nil {
+		return ErrorList{asError(name, 0, err)}
+	}
+	if f != nil {
+		active := true
+		l.parse(f, &active, false, 0)
+	}
+	l.finish()
+	if len(l.errs) > 0 {
+		return l.errs
+	}
+	return nil
+}
+
+func asError(file string, line int, err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &Error{File: file, Line: line, Msg: err.Error()}
+}
+
+// read returns the parsed file, reading it once.
+func (l *loader) read(name string) (*File, error) {
+	if f, ok := l.files[name]; ok {
+		return f, nil
+	}
+	fsName := strings.TrimPrefix(path.Clean(name), "/")
+	if fsName == "" {
+		fsName = "."
+	}
+	fi, err := fs.Stat(l.fsys, fsName)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		// sshd opens a directory and reads nothing from it.
+		f := &File{Path: name}
+		l.files[name] = f
+		return f, nil
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &Error{File: name, Msg: "not a regular file"}
+	}
+	data, err := fs.ReadFile(l.fsys, fsName)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	l.files[name] = f
+	l.cfg.Files = append(l.cfg.Files, f)
+	return f, nil
+}
+
+func (l *loader) fatalf(file string, line int, format string, args ...any) {
+	panic(fatal{&Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}})
+}
+
+// parse processes one file as parse_server_config_depth does. neverMatch
+// is SSHCFG_NEVERMATCH: the file was included from an inactive Match block,
+// so no Match line in it can become active.
+func (l *loader) parse(f *File, active *bool, neverMatch bool, depth int) {
+	bad := 0
+	for _, ln := range f.Lines {
+		if !l.line(f, ln, active, neverMatch, depth) {
+			bad++
+		}
+	}
+	if bad > 0 {
+		l.fatalf(f.Path, 0, "terminating, %d bad configuration options", bad)
+	}
+}
+
+func (l *loader) errorf(file string, line int, format string, args ...any) bool {
+	l.errs = append(l.errs, &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	return false
+}
+
+// line processes one line as process_server_config_line_depth does and
+// reports whether it was good (sshd counts the bad ones).
+func (l *loader) line(f *File, ln *Line, active *bool, neverMatch bool, depth int) bool {
+	kw := ln.Keyword
+	if kw == "" {
+		return true
+	}
+	if ln.Rest == "" {
+		return l.errorf(f.Path, ln.Num, "no argument after keyword %q", kw)
+	}
+	key := strings.ToLower(kw)
+	flags, known := keywords[key]
+	if !known {
+		l.cfg.Warnings = append(l.cfg.Warnings, &Error{File: f.Path, Line: ln.Num,
+			Msg: fmt.Sprintf("Bad configuration option: %s (unknown to OpenSSH; sshd refuses to start unless a vendor patch adds it)", kw)})
+	}
+	if ln.SyntaxErr != "" {
+		return l.errorf(f.Path, ln.Num, "%s", ln.SyntaxErr)
+	}
+	l.cfg.Directives = append(l.cfg.Directives, Directive{File: f.Path, Line: ln, Key: key, Active: *active, Depth: depth})
+	if !*active && known && flags&kwMatch == 0 {
+		if flags&kwVaries != 0 {
+			l.cfg.Warnings = append(l.cfg.Warnings, &Error{File: f.Path, Line: ln.Num,
+				Msg: fmt.Sprintf("Directive '%s' is not allowed within a Match block by OpenSSH before 10.0", kw)})
+		} else {
+			l.fatalf(f.Path, ln.Num, "Directive '%s' is not allowed within a Match block", kw)
+		}
+	}
+	args := ln.Args
+	switch key {
+	case "port":
+		if len(l.cfg.Ports) >= maxPorts {
+			l.fatalf(f.Path, ln.Num, "too many ports.")
+		}
+		if len(args) == 0 || args[0].Text == "" {
+			l.fatalf(f.Path, ln.Num, "missing port number.")
+		}
+		p := a2port(args[0].Text, l.opts.Services)
+		if p <= 0 {
+			l.fatalf(f.Path, ln.Num, "Badly formatted port number.")
+		}
+		l.cfg.Ports = append(l.cfg.Ports, Port{Port: p, File: f.Path, Line: ln.Num, Value: args[0].Text, line: ln})
+		args = args[1:]
+	case "listenaddress":
+		args = l.listenAddress(f, ln, args)
+	case "addressfamily":
+		if len(args) == 0 || args[0].Text == "" {
+			l.fatalf(f.Path, ln.Num, "missing argument.")
+		}
+		v := strings.ToLower(args[0].Text)
+		if v != "any" && v != "inet" && v != "inet6" {
+			l.fatalf(f.Path, ln.Num, "unsupported option %q.", args[0].Text)
+		}
+		if l.af == "" {
+			l.af = v
+		}
+		args = args[1:]
+	case "match":
+		v, err := matchLine(ln.Rest, l.opts.Services)
+		if err != nil {
+			if err.fatal {
+				l.fatalf(f.Path, ln.Num, "%s", err.msg)
+			}
+			l.fatalf(f.Path, ln.Num, "Bad Match condition (%s)", err.msg)
+		}
+		*active = v && !neverMatch
+		args = nil
+	case "include":
+		for _, a := range args {
+			if a.Text == "" {
+				return l.errorf(f.Path, ln.Num, "keyword %s empty argument", kw)
+			}
+			l.include(f, ln, a.Text, active, depth)
+		}
+		args = nil
+	default:
+		// Other keywords: sshport does not judge their values.
+		args = nil
+	}
+	if len(args) > 0 {
+		return l.errorf(f.Path, ln.Num, "keyword %s extra arguments at end of line", kw)
+	}
+	return true
+}
+
+func (l *loader) include(f *File, ln *Line, pattern string, active *bool, depth int) {
+	sel := pattern
+	if !strings.HasPrefix(pattern, "/") && !strings.HasPrefix(pattern, "~") {
+		sel = SSHDir + "/" + pattern
+	}
+	oactive := *active
+	found := false
+	for _, it := range l.includes {
+		if it.selector != sel {
+			continue
+		}
+		found = true
+		if it.file != nil {
+			l.parseIncluded(f, ln, it.file, active, !oactive, depth)
+		}
+		*active = oactive
+	}
+	if found {
+		return
+	}
+	matches, err := glob(l.fsys, sel)
+	if err != nil {
+		l.fatalf(f.Path, ln.Num, "include %q glob failed: %v", sel, err)
+	}
+	if len(matches) == 0 {
+		l.includes = append(l.includes, includeItem{selector: sel})
+	}
+	for _, m := range matches {
+		inc, err := l.read(m)
+		if err != nil {
+			e := asError(m, 0, err)
+			l.fatalf(f.Path, ln.Num, "Include %s: %s", m, e.Msg)
+		}
+		l.parseIncluded(f, ln, inc, active, !oactive, depth)
+		*active = oactive
+		l.includes = append(l.includes, includeItem{selector: sel, file: inc})
+	}
+}
+
+func (l *loader) parseIncluded(f *File, ln *Line, inc *File, active *bool, neverMatch bool, depth int) {
+	if depth+1 > maxDepth {
+		l.fatalf(f.Path, ln.Num, "Too many recursive configuration includes (an Include loop, or nesting deeper than %d)", maxDepth)
+	}
+	l.parse(inc, active, neverMatch, depth+1)
+}
+
+// listenAddress reads a ListenAddress line as servconf.c does and returns
+// the arguments left over.
+func (l *loader) listenAddress(f *File, ln *Line, args []Arg) []Arg {
+	if len(args) == 0 || args[0].Text == "" {
+		l.fatalf(f.Path, ln.Num, "missing address")
+	}
+	arg := args[0].Text
+	args = args[1:]
+	la := ListenAddress{File: f.Path, Line: ln.Num, line: ln}
+	if i := strings.IndexByte(arg, ':'); !strings.Contains(arg, "[") && i >= 0 && strings.Contains(arg[i+1:], ":") {
+		la.Host = arg // a bare IPv6 address: no port part
+	} else {
+		host, port, ok := hpdelim(arg)
+		if !ok {
+			l.fatalf(f.Path, ln.Num, "bad address:port usage")
+		}
+		if len(host) >= 2 && host[0] == '[' && host[len(host)-1] == ']' {
+			host = host[1 : len(host)-1]
+		}
+		la.Host = host
+		if port != nil {
+			if la.Port = a2port(*port, l.opts.Services); la.Port <= 0 {
+				l.fatalf(f.Path, ln.Num, "bad port number")
+			}
+		}
+	}
+	if len(args) > 0 {
+		if args[0].Text != "rdomain" || len(args) < 2 {
+			l.fatalf(f.Path, ln.Num, "bad ListenAddress syntax")
+		}
+		if !validRDomain(args[1].Text) {
+			l.fatalf(f.Path, ln.Num, "bad routing domain")
+		}
+		la.RDomain = args[1].Text
+		args = args[2:]
+	}
+	l.cfg.ListenAddresses = append(l.cfg.ListenAddresses, la)
+	return args
+}
+
+// validRDomain follows servconf.c's valid_rdomain on Linux: "%D", or the
+// name of a network device (a VRF) that exists on this system.
+func validRDomain(name string) bool {
+	if name == "%D" {
+		return true
+	}
+	if len(name) >= 16 || name == "" || strings.ContainsAny(name, "/") || name == "." || name == ".." {
+		return false
+	}
+	_, err := os.Stat("/sys/class/net/" + name)
+	return err == nil
+}
+
+// hpdelim splits "host:port", "[v6]:port", "host" as misc.c's hpdelim2.
+func hpdelim(s string) (host string, port *string, ok bool) {
+	i := 0
+	if strings.HasPrefix(s, "[") {
+		j := strings.IndexByte(s, ']')
+		if j < 0 {
+			return "", nil, false
+		}
+		i = j + 1
+	} else if j := strings.IndexAny(s, ":/"); j >= 0 {
+		i = j
+	} else {
+		i = len(s)
+	}
+	switch {
+	case i == len(s):
+		return s, nil, true
+	case s[i] == ':' || s[i] == '/':
+		p := s[i+1:]
+		return s[:i], &p, true
+	}
+	return "", nil, false
+}
+
+// finish fills defaults and computes the endpoints, as
+// fill_default_server_options and process_queued_listen_addrs do.
+func (l *loader) finish() {
+	c := l.cfg
+	if len(c.Ports) == 0 {
+		c.Ports = []Port{{Port: defaultPort, Default: true, Value: "22"}}
+	}
+	c.AddressFamily = l.af
+	if c.AddressFamily == "" {
+		c.AddressFamily = "any"
+	}
+	type group struct {
+		rdomain string
+		eps     []Endpoint
+	}
+	var groups []*group
+	add := func(rdomain string, eps []Endpoint) {
+		for _, g := range groups {
+			if g.rdomain == rdomain {
+				g.eps = append(g.eps, eps...)
+				return
+			}
+		}
+		groups = append(groups, &group{rdomain, eps})
+	}
+	for _, la := range c.ListenAddresses {
+		ports := []int{la.Port}
+		if la.Port == 0 {
+			ports = nil
+			for _, p := range c.Ports {
+				ports = append(ports, p.Port)
+			}
+		}
+		addrs, err := l.resolve(la.Host)
+		if err != nil {
+			l.fatalf(la.File, la.Line, "bad addr or host: %s (%v)", la.Host, err)
+		}
+		for _, p := range ports {
+			var eps []Endpoint
+			for _, a := range addrs {
+				eps = append(eps, Endpoint{Address: a.String(), Port: p, RDomain: la.RDomain})
+			}
+			add(la.RDomain, eps)
+		}
+	}
+	if len(c.ListenAddresses) == 0 {
+		var wild []string
+		switch c.AddressFamily {
+		case "any":
+			wild = []string{"::", "0.0.0.0"}
+		case "inet":
+			wild = []string{"0.0.0.0"}
+		case "inet6":
+			wild = []string{"::"}
+		}
+		for _, p := range c.Ports {
+			for _, w := range wild {
+				add("", []Endpoint{{Address: w, Port: p.Port}})
+			}
+		}
+	}
+	for _, g := range groups {
+		c.Listen = append(c.Listen, g.eps...)
+	}
+}
+
+// errAddrFamily is getaddrinfo's EAI_ADDRFAMILY text.
+var errAddrFamily = errors.New("Address family for hostname not supported")
+
+// resolve returns the addresses getaddrinfo gives for host under the
+// configured AddressFamily.
+func (l *loader) resolve(host string) ([]netip.Addr, error) {
+	var addrs []netip.Addr
+	if a, ok := parseNumericHost(host); ok {
+		addrs = []netip.Addr{a}
+	} else {
+		var err error
+		if addrs, err = l.opts.Resolve(host); err != nil {
+			return nil, err
+		}
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		switch {
+		case l.cfg.AddressFamily == "inet" && !a.Is4():
+		case l.cfg.AddressFamily == "inet6" && a.Is4():
+		default:
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errAddrFamily
+	}
+	return out, nil
+}

@@ -1,0 +1,252 @@
+package sshcfg
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+)
+
+// File is one configuration file as a list of lines that keep their exact
+// bytes. Bytes() returns the input of Parse unchanged.
+type File struct {
+	Path  string // as sshd names it, e.g. /etc/ssh/sshd_config
+	Lines []*Line
+}
+
+// Line is one physical line: its bytes (terminator included) and what sshd
+// reads from it.
+type Line struct {
+	Raw []byte // exact bytes, "\n" or "\r\n" included; the last line may have none
+	Num int    // 1-based line number
+
+	// Keyword is the directive keyword as written (after sshd's quote
+	// removal), or "" for a blank line or a comment.
+	Keyword string
+	// Rest is the text after the keyword and its separator, as sshd's
+	// strdelim leaves it ("" when there is none). Match lines are read
+	// from it.
+	Rest string
+	// Args are the arguments as sshd's argv_split yields them, each with
+	// the span of bytes in Raw it was read from.
+	Args []Arg
+	// SyntaxErr is set when sshd cannot split the line: "invalid quotes".
+	SyntaxErr string
+
+	kwStart, kwEnd int // span of the keyword in Raw
+}
+
+// Arg is one argument of a directive.
+type Arg struct {
+	Text       string // the value after quote and escape removal
+	Start, End int    // byte span in Line.Raw, quotes included
+}
+
+// IsDirective reports whether sshd reads a directive from the line.
+func (l *Line) IsDirective() bool { return l.Keyword != "" }
+
+// EOL returns the line terminator: "\r\n", "\n" or "" (last line).
+func (l *Line) EOL() string {
+	switch {
+	case bytes.HasSuffix(l.Raw, []byte("\r\n")):
+		return "\r\n"
+	case bytes.HasSuffix(l.Raw, []byte("\n")):
+		return "\n"
+	}
+	return ""
+}
+
+// ErrBinary is returned by Parse for data that is not a text file.
+var ErrBinary = errors.New("binary file (contains NUL bytes)")
+
+// Parse splits data into lines the way sshd does and reads each line's
+// directive. It fails only for binary data (a NUL byte), which sshd would
+// silently truncate.
+func Parse(path string, data []byte) (*File, error) {
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		line := 1 + bytes.Count(data[:i], []byte("\n"))
+		return nil, &Error{File: path, Line: line, Msg: ErrBinary.Error()}
+	}
+	f := &File{Path: path}
+	for n := 1; len(data) > 0; n++ {
+		end := bytes.IndexByte(data, '\n') + 1
+		if end == 0 {
+			end = len(data)
+		}
+		f.Lines = append(f.Lines, parseLine(n, data[:end:end]))
+		data = data[end:]
+	}
+	return f, nil
+}
+
+// Bytes returns the file's contents.
+func (f *File) Bytes() []byte {
+	var b bytes.Buffer
+	for _, l := range f.Lines {
+		b.Write(l.Raw)
+	}
+	return b.Bytes()
+}
+
+func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// parseLine reads one line as servconf.c does: leading " \t\r" stripped
+// (load_server_config), trailing whitespace and form feeds stripped, the
+// keyword taken with strdelim, the rest split with argv_split.
+func parseLine(num int, raw []byte) *Line {
+	l := &Line{Raw: raw, Num: num}
+	a, b := 0, len(raw)
+	if b > 0 && raw[b-1] == '\n' {
+		b--
+	}
+	for a < b && (raw[a] == ' ' || raw[a] == '\t' || raw[a] == '\r') {
+		a++
+	}
+	for b > a+1 && (isWS(raw[b-1]) || raw[b-1] == '\f') {
+		b--
+	}
+	s := raw[a:b]
+	kw, ks, ke, rest, ok := strdelim(s, 0)
+	if ok && kw == "" && rest >= 0 {
+		kw, ks, ke, rest, ok = strdelim(s, rest)
+	}
+	if !ok || kw == "" || kw[0] == '#' {
+		return l
+	}
+	l.Keyword, l.kwStart, l.kwEnd = kw, a+ks, a+ke
+	if rest < 0 || rest >= len(s) {
+		return l
+	}
+	l.Rest = string(s[rest:])
+	args, err := argvSplit(s, rest)
+	if err != nil {
+		l.SyntaxErr = "invalid quotes"
+		return l
+	}
+	for i := range args {
+		args[i].Start += a
+		args[i].End += a
+	}
+	l.Args = args
+	return l
+}
+
+// strdelim returns the next word of s starting at off as misc.c's
+// strdelim_internal (split_equals=1) does: the word, its span, and the
+// offset of what follows (-1 when nothing follows). ok is false when an
+// opening quote has no closing quote (sshd then ignores the line).
+func strdelim(s []byte, off int) (word string, start, end, next int, ok bool) {
+	i := off
+	for i < len(s) && !isWS(s[i]) && s[i] != '"' && s[i] != '=' {
+		i++
+	}
+	if i == len(s) {
+		return string(s[off:]), off, len(s), -1, true
+	}
+	if s[i] == '"' {
+		j := i + 1
+		for j < len(s) && s[j] != '"' {
+			j++
+		}
+		if j == len(s) {
+			return "", 0, 0, -1, false
+		}
+		word = string(s[off:i]) + string(s[i+1:j])
+		next = j + 1
+		for next < len(s) && isWS(s[next]) {
+			next++
+		}
+		return word, off, j + 1, next, true
+	}
+	wspace := s[i] == '='
+	word = string(s[off:i])
+	next = i + 1
+	for next < len(s) && isWS(s[next]) {
+		next++
+	}
+	if next < len(s) && s[next] == '=' && !wspace {
+		next++
+		for next < len(s) && isWS(s[next]) {
+			next++
+		}
+	}
+	return word, off, i, next, true
+}
+
+// argvSplit splits s[off:] as misc.c's argv_split with terminate_on_comment:
+// words separated by spaces and tabs, single and double quotes, backslash
+// escapes of quotes, backslash and (outside quotes) space; an unquoted '#'
+// at the start of a word ends the line.
+func argvSplit(s []byte, off int) ([]Arg, error) {
+	var args []Arg
+	i := off
+	for i < len(s) {
+		if s[i] == ' ' || s[i] == '\t' {
+			i++
+			continue
+		}
+		if s[i] == '#' {
+			break
+		}
+		start := i
+		var quote byte
+		var w []byte
+		for ; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c == '\\':
+				if i+1 < len(s) && (s[i+1] == '\'' || s[i+1] == '"' || s[i+1] == '\\' || (quote == 0 && s[i+1] == ' ')) {
+					i++
+				}
+				w = append(w, s[i])
+				continue
+			case quote == 0 && (c == ' ' || c == '\t'):
+			case quote == 0 && (c == '"' || c == '\''):
+				quote = c
+				continue
+			case quote != 0 && c == quote:
+				quote = 0
+				continue
+			default:
+				w = append(w, c)
+				continue
+			}
+			break
+		}
+		if i >= len(s) && quote != 0 {
+			return nil, errors.New("invalid quotes")
+		}
+		args = append(args, Arg{Text: string(w), Start: start, End: i})
+	}
+	return args, nil
+}
+
+// Error is a problem sshd would report, with the file and line it names.
+type Error struct {
+	File string // as sshd names it
+	Line int    // 0 when sshd names no line
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.File == "":
+		return e.Msg
+	case e.Line == 0:
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s line %d: %s", e.File, e.Line, e.Msg)
+}
+
+// ErrorList is every error that made sshd refuse the configuration, in the
+// order sshd reports them. The last one is the one that stopped sshd.
+type ErrorList []*Error
+
+func (l ErrorList) Error() string {
+	switch len(l) {
+	case 0:
+		return "no errors"
+	case 1:
+		return l[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more errors)", l[0].Error(), len(l)-1)
+}
