@@ -23,9 +23,12 @@ func bindOne(ep netip.AddrPort) ProbeResult {
 	a := ep.Addr().Unmap()
 	ep = netip.AddrPortFrom(a, ep.Port())
 	res := ProbeResult{Endpoint: ep, V6Only: a.Is6()}
-	fam := unix.AF_INET
-	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(ep.Port()), Addr: a.As4()}
-	if a.Is6() {
+	var fam int
+	var sa unix.Sockaddr
+	if a.Is4() {
+		fam = unix.AF_INET
+		sa = &unix.SockaddrInet4{Port: int(ep.Port()), Addr: a.As4()}
+	} else {
 		fam = unix.AF_INET6
 		s6 := &unix.SockaddrInet6{Port: int(ep.Port()), Addr: a.As16()}
 		if z := a.Zone(); z != "" {

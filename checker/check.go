@@ -131,8 +131,9 @@ func message(code string, port int, f *Facts) string {
 //   - a dual-stack (not IPv6-only) [::] holds every IPv4 address, so it
 //     blocks 0.0.0.0 and 127.0.0.1, and any IPv4 socket blocks binding a
 //     dual-stack [::];
-//   - 0.0.0.0 is refused next to any dual-stack IPv6 socket (Linux checks
-//     the IPv4 wildcard against the IPv6 socket's IPv4 side);
+//   - a dual-stack socket on a specific IPv6 address (::1) holds no IPv4
+//     address (Linux 6.18 lets 0.0.0.0 bind beside it; some older kernels
+//     refused);
 //   - an IPv6-only socket and an IPv4 socket never conflict.
 func Blocks(held netip.Addr, heldV6Only bool, want netip.Addr, wantV6Only bool) bool {
 	held, want = held.Unmap(), want.Unmap()
@@ -140,7 +141,7 @@ func Blocks(held netip.Addr, heldV6Only bool, want netip.Addr, wantV6Only bool) 
 	case held.Is4() == want.Is4():
 		return held == want || held.IsUnspecified() || want.IsUnspecified()
 	case held.Is6(): // want is IPv4
-		return !heldV6Only && (held.IsUnspecified() || want.IsUnspecified())
+		return !heldV6Only && held.IsUnspecified()
 	default: // held IPv4, want IPv6
 		return !wantV6Only && want.IsUnspecified()
 	}
