@@ -86,6 +86,14 @@ type Result struct {
 	ErrLines []string
 	// Exit is sshd's exit status.
 	Exit int
+	// Retried holds the extra arguments of a second run: plain `sshd -T`
+	// (no -C) refuses any configuration with a Match LocalPort block
+	// ("'Match LocalPort' in configuration but 'lport' not in connection
+	// test specification"), although `sshd -t` and the daemon accept it.
+	// Run then asks again with "-C lport=65535"; the ports, family and
+	// endpoints cannot depend on it (global-only keywords inside a Match
+	// block other than "Match all" are refused in the first pass).
+	Retried []string
 	// Stdout is the full output of sshd -T; Stderr its full error output
 	// (sshd may warn on stderr and still succeed).
 	Stdout, Stderr string
@@ -312,6 +320,17 @@ func RunWith(t testing.TB, root, config string, extra ...string) Result {
 
 // RunErr is Run without a testing.TB.
 func RunErr(root, config string, extra ...string) (Result, error) {
+	r, err := runOnce(root, config, extra...)
+	if err == nil && len(extra) == 0 && r.Refused() &&
+		strings.Contains(r.Stderr, "'lport' not in connection test specification") {
+		retry := []string{"-C", "lport=65535"}
+		r, err = runOnce(root, config, retry...)
+		r.Retried = retry
+	}
+	return r, err
+}
+
+func runOnce(root, config string, extra ...string) (Result, error) {
 	sshd := Path()
 	if sshd == "" {
 		return Result{}, errors.New("sshdtest: sshd not found")
