@@ -99,6 +99,19 @@ type Result struct {
 	Stdout, Stderr string
 }
 
+// ListenLines returns each endpoint as the whole text sshd -T prints after
+// "listenaddress ": "ADDR:PORT", followed by " rdomain NAME" when set.
+func (r Result) ListenLines() []string {
+	out := make([]string, len(r.Listen))
+	for i, l := range r.Listen {
+		out[i] = l
+		if i < len(r.ListenRDomain) && r.ListenRDomain[i] != "" {
+			out[i] += " rdomain " + r.ListenRDomain[i]
+		}
+	}
+	return out
+}
+
 // Refused reports whether sshd refused the configuration.
 func (r Result) Refused() bool { return r.Exit != 0 }
 
