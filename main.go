@@ -1,5 +1,162 @@
-// Command sshport reports the Port(s) sshd uses, checks them, and moves sshd
-// to a safe port with a reviewed, validated, atomic edit of sshd_config.
+// Command sshport reports the Port(s) sshd uses and where each comes from,
+// checks them (in use? well known? in the OS's ephemeral range? assigned by
+// IANA to another service?), and moves sshd to a safe port with a reviewed,
+// validated, atomic edit of sshd_config.
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sshport/sshport/checker"
+	"github.com/sshport/sshport/sshcfg"
+)
+
+// Exit codes, stable for scripts.
+const (
+	exitOK       = 0 // no finding / change made or not needed
+	exitFindings = 1 // check: at least one finding
+	exitError    = 2 // bad input, refused request or failed write: nothing written
+)
+
+// version is set with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr, checker.System{}))
+}
+
+// exitErr carries an exit code out of a command.
+type exitErr struct {
+	code int
+	err  error // nil: already reported
+}
+
+func (e *exitErr) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// env is what a command needs from the outside world.
+type env struct {
+	stdout, stderr io.Writer
+	prober         checker.Prober
+}
+
+// globalFlags are accepted before and after the command name
+// (`sshport --json check` and `sshport check --json`).
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "config", Aliases: []string{"f"}, Value: sshcfg.DefaultConfig, Usage: "sshd's main configuration `FILE` (as sshd names it; under --root, inside the image)"},
+		&cli.StringFlag{Name: "root", Usage: "read the configuration under `DIR` as if DIR were / (an offline image); Includes and symlinks never leave DIR"},
+		&cli.BoolFlag{Name: "json", Usage: "print JSON for scripts instead of the report"},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, prober checker.Prober) int {
+	e := &env{stdout: stdout, stderr: stderr, prober: prober}
+	app := &cli.App{
+		Name:    "sshport",
+		Usage:   "check sshd's port and move it somewhere safe, without locking yourself out",
+		Version: version,
+		Description: "Exit codes: 0 fine (check: no finding; suggest: done or nothing to do),\n" +
+			"1 check found something, 2 error (bad config, refused request, failed write: nothing written).",
+		Flags:                globalFlags(),
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		HideHelpCommand:      true,
+		EnableBashCompletion: false,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		Commands: []*cli.Command{
+			checkCommand(e),
+			suggestCommand(e),
+		},
+	}
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitErr
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "sshport: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// Usage errors from the flag parser.
+	fmt.Fprintf(stderr, "sshport: %v\n", err)
+	return exitError
+}
+
+// global reads a global flag from the nearest context that set it, so the
+// flag works before or after the command name.
+func global[T any](c *cli.Context, name string, get func(*cli.Context, string) T) T {
+	for _, cc := range c.Lineage() {
+		for _, n := range cc.LocalFlagNames() {
+			if n == name {
+				return get(cc, name)
+			}
+		}
+	}
+	return get(c, name)
+}
+
+// target is the configuration a command works on.
+type target struct {
+	root   string // host dir standing for "/"; "/" for the live system
+	image  bool   // --root was given
+	config string // main file as sshd names it
+	json   bool
+}
+
+func targetOf(c *cli.Context) (target, error) {
+	t := target{
+		root:   global(c, "root", (*cli.Context).String),
+		config: global(c, "config", (*cli.Context).String),
+		json:   global(c, "json", (*cli.Context).Bool),
+	}
+	if t.root == "" {
+		t.root = "/"
+		abs, err := filepath.Abs(t.config)
+		if err != nil {
+			return t, err
+		}
+		t.config = abs
+	} else {
+		t.image = true
+		fi, err := os.Stat(t.root)
+		if err != nil {
+			return t, fmt.Errorf("--root: %w", err)
+		}
+		if !fi.IsDir() {
+			return t, fmt.Errorf("--root %s: not a directory", t.root)
+		}
+		if !strings.HasPrefix(t.config, "/") {
+			t.config = "/" + t.config
+		}
+	}
+	return t, nil
+}
+
+// load reads the configuration; an error is sshd's refusal or an
+// unreadable file, reported with exit code 2.
+func (t target) load() (*sshcfg.Config, error) {
+	cfg, err := sshcfg.Load(sshcfg.Root(t.root), t.config, nil)
+	if err != nil {
+		return cfg, &exitErr{code: exitError, err: err}
+	}
+	return cfg, nil
+}
+
+func usageErr(format string, a ...any) error {
+	return &exitErr{code: exitError, err: fmt.Errorf(format, a...)}
+}

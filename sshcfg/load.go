@@ -80,6 +80,18 @@ type ListenAddress struct {
 	line *Line
 }
 
+// String gives the address as a ListenAddress value: "host", "host:port"
+// or "[v6]:port".
+func (la ListenAddress) String() string {
+	switch {
+	case la.Port == 0:
+		return la.Host
+	case strings.Contains(la.Host, ":"):
+		return fmt.Sprintf("[%s]:%d", la.Host, la.Port)
+	}
+	return fmt.Sprintf("%s:%d", la.Host, la.Port)
+}
+
 // Directive is one directive line as sshd read it.
 type Directive struct {
 	File string
