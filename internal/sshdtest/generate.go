@@ -76,7 +76,8 @@ func (g *gen) tree() {
 	main := g.file(true, incs, 0)
 	g.t.Files[MainConfig] = main
 	for _, f := range incs {
-		if _, ok := g.t.Files[f]; ok {
+		_, isFile := g.t.Files[f]
+		if _, isLink := g.t.Symlinks[f]; isFile || isLink {
 			continue
 		}
 		if g.p(5) && strings.HasPrefix(f, d) {

@@ -186,6 +186,35 @@ func ErrLines(stderr string) []string {
 	return out
 }
 
+// Unpositioned reports whether stderr holds an error line that names no
+// FILE line N position (such as "Too many recursive configuration
+// includes" or "bad addr or host: ..."), not counting sshd's closing
+// "terminating, N bad configuration options".
+func Unpositioned(stderr string) bool {
+	for _, l := range strings.Split(stderr, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.Contains(l, ": terminating, ") {
+			continue
+		}
+		if len(ErrLines(l+"\n")) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// BadOptions returns the positions of sshd's "Bad configuration option"
+// (unknown keyword) errors in stderr.
+func BadOptions(stderr string) []string {
+	var pos []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, ": Bad configuration option: ") {
+			pos = append(pos, ErrLines(l+"\n")...)
+		}
+	}
+	return pos
+}
+
 // BadOptionsOnly reports whether every error line in stderr is a "Bad
 // configuration option" (an unknown keyword), apart from sshd's closing
 // "terminating, N bad configuration options" line; it returns the
