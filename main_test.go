@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/sshport/sshport/checker"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected output inside testdata/script/*.txtar")
+
+// Test hooks live here, never in the shipped binary:
+//   - SSHPORT_TEST_FACTS=FILE: host facts come from FILE (JSON of
+//     checker.Facts) instead of this system, so a script's findings do not
+//     depend on the machine it runs on;
+//   - SSHPORT_TEST_EXITFILE=FILE: the exit code is also written to FILE,
+//     for the scripts' "exitcode N" command.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"sshport": func() {
+			var prober checker.Prober = checker.System{}
+			if f := os.Getenv("SSHPORT_TEST_FACTS"); f != "" {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "test hook:", err)
+					os.Exit(99)
+				}
+				var facts checker.Facts
+				if err := json.Unmarshal(data, &facts); err != nil {
+					fmt.Fprintln(os.Stderr, "test hook:", err)
+					os.Exit(99)
+				}
+				prober = checker.Static{Facts: facts}
+			}
+			code := run(context.Background(), os.Args, os.Stdout, os.Stderr, prober)
+			if f := os.Getenv("SSHPORT_TEST_EXITFILE"); f != "" {
+				_ = os.WriteFile(f, []byte(strconv.Itoa(code)), 0o644)
+			}
+			os.Exit(code)
+		},
+	})
+}
+
+// TestScripts runs the end-to-end CLI tests in testdata/script.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		UpdateScripts:       *update,
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("SSHPORT_TEST_EXITFILE", filepath.Join(env.WorkDir, ".exitcode"))
+			env.Setenv("NO_COLOR", "1")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// exitcode N: the last sshport run exited with status N
+			// ("! exec" only says non-zero; 1 and 2 mean different things).
+			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: exitcode N")
+				}
+				got := strings.TrimSpace(ts.ReadFile("$WORK/.exitcode"))
+				if (got == args[0]) == neg {
+					ts.Fatalf("sshport exited %s, want %s%s", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
+				}
+			},
+			// unchanged DIR: no file under DIR has a backup sibling
+			// (nothing was written).
+			"nobackups": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: nobackups DIR")
+				}
+				var found []string
+				_ = filepath.Walk(ts.MkAbs(args[0]), func(p string, info os.FileInfo, err error) error {
+					if err == nil && strings.Contains(filepath.Base(p), ".sshport-") {
+						found = append(found, p)
+					}
+					return nil
+				})
+				if (len(found) == 0) == neg {
+					ts.Fatalf("backups: %v", found)
+				}
+			},
+		},
+	})
+}
