@@ -68,7 +68,7 @@ func TestScripts(t *testing.T) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: exitcode N")
 				}
-				got := strings.TrimSpace(ts.ReadFile("$WORK/.exitcode"))
+				got := strings.TrimSpace(ts.ReadFile(".exitcode"))
 				if (got == args[0]) == neg {
 					ts.Fatalf("sshport exited %s, want %s%s", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
 				}
