@@ -68,7 +68,9 @@ func TestScripts(t *testing.T) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: exitcode N")
 				}
-				got := strings.TrimSpace(ts.ReadFile(".exitcode"))
+				data, err := os.ReadFile(ts.Getenv("SSHPORT_TEST_EXITFILE"))
+				ts.Check(err)
+				got := strings.TrimSpace(string(data))
 				if (got == args[0]) == neg {
 					ts.Fatalf("sshport exited %s, want %s%s", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
 				}
