@@ -273,7 +273,18 @@ func nextSteps(t target, r *suggestReport) []string {
 	n := r.Port
 	var s []string
 	if !r.Applied {
-		s = append(s, fmt.Sprintf("review the diff, then apply it: sshport suggest --port %d --apply  (or: patch -d %s -p1 < port.diff)", n, t.root))
+		cmd := "sshport"
+		if t.image {
+			cmd += " --root " + t.root
+		}
+		if t.config != sshcfg.DefaultConfig {
+			cmd += " -f " + t.config
+		}
+		keep := ""
+		if len(r.Ports) > 1 {
+			keep = " --keep-old"
+		}
+		s = append(s, fmt.Sprintf("review the diff, then apply it: %s suggest --port %d%s --apply  (or: patch -d %s -p1 < port.diff)", cmd, n, keep, t.root))
 	}
 	s = append(s, "keep this session open until a new login on the new port works")
 	fw := fmt.Sprintf("open %d/tcp in the firewall BEFORE reloading sshd", n)
