@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 
@@ -526,5 +527,126 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 		if err := os.WriteFile(host, []byte(c), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// denyFS refuses to read the files it names, as an unreadable file does
+// for a user other than root.
+type denyFS struct {
+	fs.FS
+	deny map[string]bool
+}
+
+func (d denyFS) Stat(name string) (fs.FileInfo, error) { return fs.Stat(d.FS, name) }
+
+func (d denyFS) ReadFile(name string) ([]byte, error) {
+	if d.deny[name] {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrPermission}
+	}
+	return fs.ReadFile(d.FS, name)
+}
+
+func (d denyFS) Open(name string) (fs.File, error) {
+	if d.deny[name] {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return d.FS.Open(name)
+}
+
+// TestLoadRoot loads image trees on disk through Root: symlinks resolve
+// inside the image and never reach the host's files.
+func TestLoadRoot(t *testing.T) {
+	tests := []struct {
+		name     string
+		files    map[string]string
+		links    map[string]string
+		fifo     string
+		deny     string // fs.FS name made unreadable
+		ports    []string
+		missing  bool
+		files2   []string // Config.Files paths
+		errs     []string
+		warnings int
+	}{
+		{name: "absolute symlink resolves inside the root",
+			files: map[string]string{"/etc/ssh/real": "Port 2022\n"},
+			links: map[string]string{"/etc/ssh/sshd_config": "/etc/ssh/real"},
+			ports: []string{"2022 " + mainCfg + ":1"}, files2: []string{mainCfg}},
+		{name: "relative escape is clamped at the root",
+			links: map[string]string{"/etc/ssh/sshd_config": "../../../../etc/passwd"},
+			ports: []string{"22 default"}, missing: true},
+		{name: "absolute escape stays in the root",
+			links: map[string]string{"/etc/ssh/sshd_config": "/etc/passwd"},
+			ports: []string{"22 default"}, missing: true},
+		{name: "include climbing out reads the image's file",
+			files: map[string]string{mainCfg: "Include ../../../../../etc/passwd\n", "/etc/passwd": "Port 4444\n"},
+			// sshd names the file as glob(3) returns it: the pattern, uncleaned.
+			ports: []string{"4444 /etc/ssh/../../../../../etc/passwd:1"}, files2: []string{mainCfg, "/etc/ssh/../../../../../etc/passwd"}},
+		{name: "include through a directory link",
+			files: map[string]string{mainCfg: "Include /etc/ssh/sshd_config.d/*.conf\n", "/opt/drop/a.conf": "Port 2\n"},
+			links: map[string]string{"/etc/ssh/sshd_config.d": "/../../opt/drop"},
+			ports: []string{"2 /etc/ssh/sshd_config.d/a.conf:1"}, files2: []string{mainCfg, "/etc/ssh/sshd_config.d/a.conf"}},
+		{name: "include of a dangling link",
+			files: map[string]string{mainCfg: "Include /etc/ssh/dl.conf\n"},
+			links: map[string]string{"/etc/ssh/dl.conf": "/nonexistent"},
+			errs:  []string{l1 + "Include /etc/ssh/dl.conf: no such file or directory"}},
+		{name: "missing main file", ports: []string{"22 default"}, missing: true},
+		{name: "main file is a directory (sshd reads nothing)",
+			files: map[string]string{"/etc/ssh/sshd_config/": ""}, ports: []string{"22 default"}},
+		{name: "binary main file", files: map[string]string{mainCfg: "Port 1\x00\nPort 2\n"},
+			errs: []string{l1 + "binary file (contains NUL bytes)"}},
+		{name: "binary included file", files: map[string]string{mainCfg: "Port 5\nInclude bin.conf\n", "/etc/ssh/bin.conf": "\n\x00"},
+			errs: []string{l2 + "Include /etc/ssh/bin.conf: binary file (contains NUL bytes)"}},
+		{name: "main file is a fifo", fifo: mainCfg, errs: []string{mainCfg + ": not a regular file"}},
+		{name: "unreadable main file", files: map[string]string{mainCfg: "Port 1\n"}, deny: "etc/ssh/sshd_config",
+			errs: []string{mainCfg + ": permission denied"}},
+		{name: "unreadable included file", files: map[string]string{mainCfg: "Include x.conf\n", "/etc/ssh/x.conf": "Port 1\n"},
+			deny: "etc/ssh/x.conf", errs: []string{l1 + "Include /etc/ssh/x.conf: permission denied"}},
+		{name: "symlink loop as main file", links: map[string]string{"/etc/ssh/sshd_config": "sshd_config"},
+			errs: []string{mainCfg + ": " + ErrSymlinkLoop.Error()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := rootTree(t, tt.files, tt.links)
+			if tt.fifo != "" {
+				p := filepath.Join(dir, filepath.FromSlash(tt.fifo))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := syscall.Mkfifo(p, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var fsys fs.FS = Root(dir)
+			if tt.deny != "" {
+				fsys = denyFS{fsys, map[string]bool{tt.deny: true}}
+			}
+			cfg, err := Load(fsys, mainCfg, nil)
+			if got := errStrings(err); !reflect.DeepEqual(got, tt.errs) {
+				t.Fatalf("errors %q, want %q", got, tt.errs)
+			}
+			if tt.errs != nil {
+				return
+			}
+			if got := portStrings(cfg.Ports); !reflect.DeepEqual(got, tt.ports) {
+				t.Errorf("ports %q, want %q", got, tt.ports)
+			}
+			if cfg.Missing != tt.missing {
+				t.Errorf("Missing = %v", cfg.Missing)
+			}
+			var paths []string
+			for _, f := range cfg.Files {
+				paths = append(paths, f.Path)
+			}
+			if !reflect.DeepEqual(paths, tt.files2) {
+				t.Errorf("Files %q, want %q", paths, tt.files2)
+			}
+			if len(cfg.Warnings) != tt.warnings {
+				t.Errorf("warnings %v", cfg.Warnings)
+			}
+			if want := []string{"[::]:22", "0.0.0.0:22"}; tt.missing && !reflect.DeepEqual(endpointStrings(cfg.Listen), want) {
+				t.Errorf("listen %q, want %q", endpointStrings(cfg.Listen), want)
+			}
+		})
 	}
 }
