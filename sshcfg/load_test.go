@@ -334,6 +334,16 @@ var loadCases = []loadCase{
 		errs: []string{l1 + `no argument after keyword "\f"`, mainCfg + ": terminating, 1 bad configuration options"}},
 	{name: "unclosed quote in keyword ignored", files: only("\"Port 2222\n"), ports: []string{"22 default"}},
 
+	{name: "listen v6 with zone", files: only("ListenAddress fe80::1%lo\nListenAddress [fe80::1%lo]:2222\n"),
+		ports: []string{"22 default"}, listen: []string{"[fe80::1%lo]:22", "[fe80::1%lo]:2222"}},
+	{name: "listen v6 with unknown zone", files: only("ListenAddress fe80::1%nosuch0\n"),
+		errs: []string{l1 + "bad addr or host: fe80::1%nosuch0 (Name or service not known)"},
+		bug:  "parseNumericHost accepts any zone; getaddrinfo needs an existing interface"},
+	{name: "listen hex inet_aton", files: only("ListenAddress 0x7f.1:5\nListenAddress 4294967295\n"),
+		ports: []string{"22 default"}, listen: []string{"127.0.0.1:5", "255.255.255.255:22"}},
+	{name: "listen v4-mapped v6", files: only("ListenAddress ::ffff:127.0.0.1\n"),
+		ports: []string{"22 default"}, listen: []string{"[::ffff:127.0.0.1]:22"}},
+
 	// Keywords sshd does not know are warnings; sshd itself refuses them.
 	{name: "unknown keyword", files: only("Port 2222\nFooBar yes\n"), ports: []string{"2222 " + mainCfg + ":1"},
 		warnings: []string{l2 + "Bad configuration option: FooBar (unknown to OpenSSH; sshd refuses to start unless a vendor patch adds it)"},
