@@ -275,6 +275,12 @@ func (l *loader) line(f *File, ln *Line, active *bool, neverMatch bool, depth in
 	key := strings.ToLower(kw)
 	flags, known := keywords[key]
 	if !known {
+		if !*active {
+			// sshd refuses an unknown keyword inside a Match block
+			// whatever its version: it cannot know it is allowed there.
+			l.errorf(f.Path, ln.Num, "Bad configuration option: %s", kw)
+			l.fatalf(f.Path, ln.Num, "Directive '%s' is not allowed within a Match block", kw)
+		}
 		l.cfg.Warnings = append(l.cfg.Warnings, &Error{File: f.Path, Line: ln.Num,
 			Msg: fmt.Sprintf("Bad configuration option: %s (unknown to OpenSSH; sshd refuses to start unless a vendor patch adds it)", kw)})
 	}
@@ -330,6 +336,9 @@ func (l *loader) line(f *File, ln *Line, active *bool, neverMatch bool, depth in
 		*active = v && !neverMatch
 		args = nil
 	case "include":
+		if len(args) == 0 {
+			l.fatalf(f.Path, ln.Num, "%s missing filename argument", kw)
+		}
 		for _, a := range args {
 			if a.Text == "" {
 				return l.errorf(f.Path, ln.Num, "keyword %s empty argument", kw)
@@ -507,10 +516,14 @@ func (l *loader) finish() {
 		if err != nil {
 			l.fatalf(la.File, la.Line, "bad addr or host: %s (%v)", la.Host, err)
 		}
+		if la.Host == "*" {
+			c.Warnings = append(c.Warnings, &Error{File: la.File, Line: la.Line,
+				Msg: "ListenAddress * means the loopback addresses to sshd (glibc's getaddrinfo), not every address: write 0.0.0.0 and :: to listen everywhere"})
+		}
 		for _, p := range ports {
 			var eps []Endpoint
 			for _, a := range addrs {
-				eps = append(eps, Endpoint{Address: a.String(), Port: p, RDomain: la.RDomain})
+				eps = append(eps, Endpoint{Address: formatAddr(a), Port: p, RDomain: la.RDomain})
 			}
 			add(la.RDomain, eps)
 		}
@@ -543,8 +556,14 @@ var errAddrFamily = errors.New("Address family for hostname not supported")
 // configured AddressFamily.
 func (l *loader) resolve(host string) ([]netip.Addr, error) {
 	var addrs []netip.Addr
-	if a, ok := parseNumericHost(host); ok {
-		addrs = []netip.Addr{a}
+	numeric := false
+	if host == "*" {
+		// glibc's getaddrinfo takes "*" as no host at all, which
+		// (without AI_PASSIVE, as sshd asks for a ListenAddress) means
+		// the loopback addresses.
+		addrs, numeric = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}, true
+	} else if a, ok := parseNumericHost(host); ok {
+		addrs, numeric = []netip.Addr{a}, true
 	} else {
 		var err error
 		if addrs, err = l.opts.Resolve(host); err != nil {
@@ -553,9 +572,23 @@ func (l *loader) resolve(host string) ([]netip.Addr, error) {
 	}
 	var out []netip.Addr
 	for _, a := range addrs {
-		switch {
-		case l.cfg.AddressFamily == "inet" && !a.Is4():
-		case l.cfg.AddressFamily == "inet6" && a.Is4():
+		switch l.cfg.AddressFamily {
+		case "inet":
+			// glibc answers an AF_INET query with the IPv4 form of a
+			// v4-mapped address, and (from the hosts file) with
+			// 127.0.0.1 for ::1.
+			switch {
+			case a.Is4():
+				out = append(out, a)
+			case a.Is4In6():
+				out = append(out, a.Unmap())
+			case !numeric && a == netip.IPv6Loopback():
+				out = append(out, netip.AddrFrom4([4]byte{127, 0, 0, 1}))
+			}
+		case "inet6":
+			if !a.Is4() {
+				out = append(out, a)
+			}
 		default:
 			out = append(out, a)
 		}
@@ -564,4 +597,24 @@ func (l *loader) resolve(host string) ([]netip.Addr, error) {
 		return nil, errAddrFamily
 	}
 	return out, nil
+}
+
+// formatAddr prints an address as glibc's inet_ntop does, which is how
+// sshd -T prints it: like netip, except that an IPv6 address whose first
+// 96 bits are zero (and is neither :: nor ::1) is written with a dotted
+// IPv4 tail ("::0.1.0.34").
+func formatAddr(a netip.Addr) string {
+	if a.Is6() && !a.Is4In6() && a.Zone() == "" {
+		b := a.As16()
+		zero := true
+		for _, x := range b[:12] {
+			if x != 0 {
+				zero = false
+			}
+		}
+		if zero && (b[12] != 0 || b[13] != 0) {
+			return fmt.Sprintf("::%d.%d.%d.%d", b[12], b[13], b[14], b[15])
+		}
+	}
+	return a.String()
 }

@@ -329,7 +329,7 @@ func glob(fsys fs.FS, pattern string) ([]string, error) {
 		var next []string
 		for _, d := range dirs {
 			if !hasMeta(c) {
-				p := path.Join(d, unescape(c))
+				p := joinRaw(d, unescape(c))
 				if _, err := fs.Stat(fsys, fsPath(p)); err == nil {
 					next = append(next, p)
 				} else if last {
@@ -355,7 +355,7 @@ func glob(fsys fs.FS, pattern string) ([]string, error) {
 			}
 			sort.Strings(names)
 			for _, n := range names {
-				next = append(next, path.Join(d, n))
+				next = append(next, joinRaw(d, n))
 			}
 		}
 		dirs = next
@@ -365,6 +365,15 @@ func glob(fsys fs.FS, pattern string) ([]string, error) {
 	}
 	sort.Strings(dirs)
 	return dirs, nil
+}
+
+// joinRaw joins as glob(3) does, without cleaning "." or "..": sshd then
+// names the file "/etc/ssh/./x.conf", as the pattern spelled it.
+func joinRaw(dir, name string) string {
+	if strings.HasSuffix(dir, "/") {
+		return dir + name
+	}
+	return dir + "/" + name
 }
 
 func fsPath(p string) string {
