@@ -86,6 +86,33 @@ type target struct {
 	backup string // host path of the backup, once made
 }
 
+// ResolveTargets returns changes with each Path replaced by the path, as
+// sshd would name it, of the regular file it designates inside root once
+// every symlink is followed chroot-style (sshcfg.Root.Resolve): the file
+// Apply writes. Diff over the result is what `patch -d ROOT -p1` and
+// `git apply` can apply to a symlinked config: GNU patch refuses to patch a
+// symlink, git apply refuses a path beyond one, and an absolute link in an
+// image would lead patch out of it.
+func ResolveTargets(root string, changes []FileChange) ([]FileChange, error) {
+	if root == "" {
+		root = "/"
+	}
+	out := make([]FileChange, len(changes))
+	for i, c := range changes {
+		h, err := sshcfg.Root(root).Resolve(c.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Path, err)
+		}
+		rel, err := filepath.Rel(root, h)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Path, err)
+		}
+		c.Path = "/" + filepath.ToSlash(rel)
+		out[i] = c
+	}
+	return out, nil
+}
+
 // Apply writes every change whose Old differs from New, so that a crash at
 // any moment leaves each file either wholly old or wholly new, and a backup
 // of every file that is new.

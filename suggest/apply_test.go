@@ -1,3 +1,5 @@
+//go:build unix
+
 package suggest
 
 import (
@@ -354,6 +356,17 @@ func TestApplySymlink(t *testing.T) {
 			if err := os.Symlink(tc.linkTarget, linkHost); err != nil {
 				t.Fatal(err)
 			}
+			// The diff names the target, so that patch and git apply,
+			// which refuse symlinks, apply it to a copy of the root.
+			resolved, err := ResolveTargets(root, []FileChange{c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resolved[0].Path != tc.target {
+				t.Errorf("ResolveTargets path = %s, want %s", resolved[0].Path, tc.target)
+			}
+			applyWithTools(t, Diff(resolved), resolved)
+
 			res, err := Apply(context.Background(), []FileChange{c}, ApplyOptions{Root: root, Now: fixedNow})
 			if err != nil {
 				t.Fatal(err)
@@ -934,4 +947,37 @@ func fullDiskChild(spec childSpec) {
 	}
 	fmt.Println(err)
 	os.Exit(childOK)
+}
+
+func TestApplyLockHeld(t *testing.T) {
+	root := t.TempDir()
+	changes := twoFiles()
+	writeTree(t, root, changes)
+	// Another run holds the main directory's lock.
+	unlock, err := lockDirs(context.Background(), []string{host(root, "/etc/ssh")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Apply(ctx, changes, ApplyOptions{Root: root, Now: fixedNow})
+	if err == nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "another sshport run holds it") {
+		t.Fatalf("Apply with the lock held = %v, want it to give up when ctx ends", err)
+	}
+	if got := listFiles(t, root); !slices.Equal(got, []string{mainPath, dropinPath}) {
+		t.Errorf("files = %q after a refused run", got)
+	}
+	checkOld := func() {
+		for _, c := range changes {
+			if got := readFile(t, host(root, c.Path)); !bytes.Equal(got, c.Old) {
+				t.Errorf("%s changed while the lock was held", c.Path)
+			}
+		}
+	}
+	checkOld()
+	unlock()
+	if _, err := Apply(context.Background(), changes, ApplyOptions{Root: root, Now: fixedNow}); err != nil {
+		t.Fatalf("Apply once the lock is free: %v", err)
+	}
+	checkTree(t, "Apply", root, changes)
 }

@@ -34,6 +34,10 @@ func (c FileChange) Changed() bool { return !bytes.Equal(c.Old, c.New) }
 // double quote, backslash or other control character is written in git's
 // C-style quotes ("a/x\ty"), which GNU patch and git apply both read.
 //
+// Paths should name no symlink: GNU patch refuses to patch a symlink and
+// git apply refuses a path beyond one; ResolveTargets gives the paths of the
+// files Apply really writes.
+//
 // Diff returns nil when nothing changes.
 func Diff(changes []FileChange) []byte {
 	var out bytes.Buffer

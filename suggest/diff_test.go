@@ -227,12 +227,41 @@ func needTool(t *testing.T, name string) string {
 	return p
 }
 
+// applyWithTools applies diff d with GNU patch -p1 to one copy of the Old
+// side of changes and with git apply to another, and requires both to hold
+// the New side afterwards.
+func applyWithTools(t *testing.T, d []byte, changes []FileChange) {
+	t.Helper()
+	patch := needTool(t, "patch")
+	git := needTool(t, "git")
+
+	patched := t.TempDir()
+	writeTree(t, patched, changes)
+	cmd := exec.Command(patch, "-d", patched, "-p1", "--batch", "--forward", "--no-backup-if-mismatch")
+	cmd.Stdin = bytes.NewReader(d)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("patch: %v\n%s", err, out)
+	}
+	checkTree(t, "patch", patched, changes)
+
+	gitDir := t.TempDir()
+	writeTree(t, gitDir, changes)
+	for _, args := range [][]string{{"init", "-q"}, {"apply", "-"}} {
+		cmd := exec.Command(git, args...)
+		cmd.Dir = gitDir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+gitDir)
+		cmd.Stdin = bytes.NewReader(d)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", args[0], err, out)
+		}
+	}
+	checkTree(t, "git apply", gitDir, changes)
+}
+
 // TestDiffAppliesLikeApply applies each golden diff with GNU patch -p1 and
 // with git apply, and requires both results to be byte for byte what Apply
 // writes for the same changes.
 func TestDiffAppliesLikeApply(t *testing.T) {
-	patch := needTool(t, "patch")
-	git := needTool(t, "git")
 	for _, tc := range diffCases {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := os.ReadFile(filepath.Join("testdata", "diff-"+tc.name+".golden"))
@@ -240,27 +269,7 @@ func TestDiffAppliesLikeApply(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			patched := t.TempDir()
-			writeTree(t, patched, tc.changes)
-			cmd := exec.Command(patch, "-d", patched, "-p1", "--batch", "--forward", "--no-backup-if-mismatch")
-			cmd.Stdin = bytes.NewReader(d)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("patch: %v\n%s", err, out)
-			}
-			checkTree(t, "patch", patched, tc.changes)
-
-			gitDir := t.TempDir()
-			writeTree(t, gitDir, tc.changes)
-			for _, args := range [][]string{{"init", "-q"}, {"apply", "-"}} {
-				cmd := exec.Command(git, args...)
-				cmd.Dir = gitDir
-				cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+gitDir)
-				cmd.Stdin = bytes.NewReader(d)
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Fatalf("git %s: %v\n%s", args[0], err, out)
-				}
-			}
-			checkTree(t, "git apply", gitDir, tc.changes)
+			applyWithTools(t, d, tc.changes)
 
 			applied := t.TempDir()
 			writeTree(t, applied, tc.changes)
