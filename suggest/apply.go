@@ -141,6 +141,11 @@ func ResolveTargets(root string, changes []FileChange) ([]FileChange, error) {
 // bytes) and this run's backups are removed; if a restore fails, the error
 // says so and the backups are kept.
 //
+// A process killed midway may leave a hidden temporary file (".NAME..."),
+// which sshd never reads: glob(3) does not match a leading dot with "*".
+// Hard links to a config are not followed (the rename gives the name a new
+// inode), and extended attributes such as an SELinux label are not copied.
+//
 // A change whose Old equals New is skipped; with nothing to write Apply
 // returns an empty result.
 func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*ApplyResult, error) {
