@@ -101,8 +101,13 @@ func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, ports []int,
 		if !candidate {
 			pr.Sources = sourcesOf(cfg, p)
 		}
+		if candidate {
+			for _, ap := range cand.Endpoints {
+				pr.Listen = append(pr.Listen, ap.String())
+			}
+		}
 		for _, ep := range cfg.Listen {
-			if ep.Port == p {
+			if ep.Port == p && !candidate {
 				pr.Listen = append(pr.Listen, ep.String())
 			}
 		}

@@ -80,6 +80,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, prober ch
 			checkCommand(e),
 			suggestCommand(e),
 		},
+		OnUsageError: quietUsage,
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 0 {
+				return usageErr("unknown command %q (commands: check, suggest; see sshport --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+	for _, cmd := range app.Commands {
+		cmd.OnUsageError = quietUsage
+		cmd.HideHelpCommand = true
 	}
 	err := app.RunContext(ctx, args)
 	if err == nil {
@@ -112,10 +123,11 @@ func global[T any](c *cli.Context, name string, get func(*cli.Context, string) T
 
 // target is the configuration a command works on.
 type target struct {
-	root   string // host dir standing for "/"; "/" for the live system
-	image  bool   // --root was given
-	config string // main file as sshd names it
-	json   bool
+	root    string // host dir standing for "/" (absolute); "/" for the live system
+	rootArg string // --root as given, for messages
+	image   bool   // --root was given
+	config  string // main file as sshd names it
+	json    bool
 }
 
 func targetOf(c *cli.Context) (target, error) {
@@ -133,6 +145,11 @@ func targetOf(c *cli.Context) (target, error) {
 		t.config = abs
 	} else {
 		t.image = true
+		abs, err := filepath.Abs(t.root)
+		if err != nil {
+			return t, err
+		}
+		t.rootArg, t.root = t.root, abs
 		fi, err := os.Stat(t.root)
 		if err != nil {
 			return t, fmt.Errorf("--root: %w", err)
@@ -155,6 +172,26 @@ func (t target) load() (*sshcfg.Config, error) {
 		return cfg, &exitErr{code: exitError, err: err}
 	}
 	return cfg, nil
+}
+
+// quietUsage reports a flag the parser rejects as one line on stderr, with
+// no help on stdout (which may be read as JSON), exit 2.
+func quietUsage(_ *cli.Context, err error, _ bool) error {
+	msg := strings.Replace(err.Error(), "flag -", "flag --", 1)
+	return usageErr("%s (see --help)", msg)
+}
+
+// display names a host path as sshd would see it: inside the image for
+// --root, unchanged for the live system.
+func (t target) display(hostPath string) string {
+	if !t.image {
+		return hostPath
+	}
+	rel, err := filepath.Rel(t.root, hostPath)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return hostPath
+	}
+	return "/" + filepath.ToSlash(rel)
 }
 
 func usageErr(format string, a ...any) error {

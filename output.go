@@ -87,7 +87,7 @@ func newCheckReport(t target, cfg *sshcfg.Config, f checker.Facts) *checkReport 
 			Reserved: []string{}, ListenMethod: f.ListenMethod, Notes: append([]string{}, f.Notes...)},
 	}
 	if t.image {
-		r.Root = t.root
+		r.Root = t.rootArg
 	}
 	for _, file := range cfg.Files {
 		r.Files = append(r.Files, file.Path)

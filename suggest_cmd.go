@@ -56,6 +56,7 @@ type suggestReport struct {
 	Notes      []string `json:"notes"`
 	NextSteps  []string `json:"next_steps"`
 	Compromise bool     `json:"compromise"`
+	Forced     bool     `json:"forced"`
 }
 
 func runSuggest(c *cli.Context, e *env) error {
@@ -130,18 +131,32 @@ func runSuggest(c *cli.Context, e *env) error {
 		}
 		for _, f := range fs {
 			rep.Why = append(rep.Why, "forced despite: "+f.Message)
+			rep.Forced = true
 		}
 	default:
-		safe := len(current) > 0
+		var safe []int
 		for _, p := range current {
-			if len(judge(p)) > 0 || slices.Contains(suggest.ScannerPorts, p) {
-				safe = false
+			if len(judge(p)) == 0 && !slices.Contains(suggest.ScannerPorts, p) {
+				safe = append(safe, p)
 			}
 		}
-		if safe && !c.Bool("keep-old") {
+		switch {
+		case len(safe) > 0 && len(safe) == len(current):
 			rep.Port = current[0]
 			rep.Why = append(rep.Why, fmt.Sprintf("sshd already listens only on safe ports (%s): nothing to change", intsJoin(current)))
 			return e.finishSuggest(t, rep)
+		case len(safe) > 0 && c.Bool("keep-old"):
+			rep.Port = safe[0]
+			rep.Why = append(rep.Why, fmt.Sprintf("sshd already listens on the safe port %d beside the old ones (%s): nothing to change; run without --keep-old to drop the old ones", safe[0], intsJoin(current)))
+			return e.finishSuggest(t, rep)
+		case len(safe) > 0:
+			// Finishing a migration: keep the safe port sshd already
+			// listens on (the one clients were moved to) and drop the rest.
+			port = safe[0]
+			rep.Why = append(rep.Why, fmt.Sprintf("%d is already configured and safe: keeping it and dropping %s", port, intsJoin(slices.DeleteFunc(slices.Clone(current), func(p int) bool { return p == port }))))
+		}
+		if port != 0 {
+			break
 		}
 		avoid := slices.Clone(current)
 		for _, la := range cfg.ListenAddresses {
@@ -180,7 +195,13 @@ func runSuggest(c *cli.Context, e *env) error {
 		rep.Why = append(rep.Why, fmt.Sprintf("sshd already listens on %s: nothing to change", intsJoin(plan.Ports)))
 		return e.finishSuggest(t, rep)
 	}
-	rep.Diff = string(suggest.Diff(plan.Changes))
+	// GNU patch and git apply refuse to write through a symlink: the
+	// diff names each link's target, as Apply writes it.
+	targets, err := suggest.ResolveTargets(t.root, plan.Changes)
+	if err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	rep.Diff = string(suggest.Diff(targets))
 	for _, ch := range plan.Changes {
 		rep.Files = append(rep.Files, ch.Path)
 	}
@@ -212,7 +233,9 @@ func runSuggest(c *cli.Context, e *env) error {
 			return &exitErr{code: exitError, err: err}
 		}
 		rep.Applied = true
-		rep.Backups = append(rep.Backups, res.Backups...)
+		for _, b := range res.Backups {
+			rep.Backups = append(rep.Backups, t.display(b))
+		}
 	}
 	rep.NextSteps = nextSteps(t, rep)
 	return e.finishSuggest(t, rep)
@@ -275,7 +298,7 @@ func nextSteps(t target, r *suggestReport) []string {
 	if !r.Applied {
 		cmd := "sshport"
 		if t.image {
-			cmd += " --root " + t.root
+			cmd += " --root " + t.rootArg
 		}
 		if t.config != sshcfg.DefaultConfig {
 			cmd += " -f " + t.config
@@ -284,7 +307,10 @@ func nextSteps(t target, r *suggestReport) []string {
 		if len(r.Ports) > 1 {
 			keep = " --keep-old"
 		}
-		s = append(s, fmt.Sprintf("review the diff, then apply it: %s suggest --port %d%s --apply  (or: patch -d %s -p1 < port.diff)", cmd, n, keep, t.root))
+		if r.Compromise || r.Forced {
+			keep += " --force"
+		}
+		s = append(s, fmt.Sprintf("review the diff, then apply it: %s suggest --port %d%s --apply  (or: patch -d %s -p1 < port.diff)", cmd, n, keep, map[bool]string{true: t.rootArg, false: "/"}[t.image]))
 	}
 	s = append(s, "keep this session open until a new login on the new port works")
 	fw := fmt.Sprintf("open %d/tcp in the firewall BEFORE reloading sshd", n)
@@ -302,6 +328,11 @@ func nextSteps(t target, r *suggestReport) []string {
 	}
 	if has("lib/systemd/system/ssh.socket") || has("usr/lib/systemd/system/ssh.socket") || has("etc/systemd/system/ssh.socket") {
 		s = append(s, "systemd socket activation (ssh.socket): the socket, not sshd, holds the port: systemctl daemon-reload && systemctl restart ssh.socket (Ubuntu 22.10+ regenerates ListenStream from sshd_config; elsewhere edit ListenStream in a drop-in: systemctl edit ssh.socket)")
+	}
+	if t.image {
+		s = append(s, "the image's sshd takes the new port when it next starts; validate there first: sshd -t",
+			fmt.Sprintf("after booting it, log in with: ssh -p %d USER@HOST", n))
+		return s
 	}
 	s = append(s, "validate: sshd -t", "reload sshd (this does not drop open sessions): systemctl reload ssh  (RHEL/Fedora: systemctl reload sshd)")
 	s = append(s, fmt.Sprintf("test from another terminal: ssh -p %d USER@HOST; then close the old port in the firewall", n))

@@ -41,14 +41,14 @@ type Change struct {
 // when the configuration has no file to edit.
 func (c *Config) Edit(e Edit) ([]Change, error) {
 	if e.Ports != nil && len(e.Ports) == 0 {
-		return nil, errors.New("sshcfg: an edit must leave at least one port")
+		return nil, errors.New("an edit must leave at least one port")
 	}
 	if len(e.Ports) > maxPorts {
-		return nil, fmt.Errorf("sshcfg: %d ports is more than sshd accepts (%d)", len(e.Ports), maxPorts)
+		return nil, fmt.Errorf("%d ports is more than sshd accepts (%d)", len(e.Ports), maxPorts)
 	}
 	for _, p := range e.Ports {
 		if p < 1 || p > 65535 {
-			return nil, fmt.Errorf("sshcfg: port %d out of range 1-65535", p)
+			return nil, fmt.Errorf("port %d out of range 1-65535", p)
 		}
 	}
 	ed := &editor{repl: map[*Line][][]byte{}}
@@ -99,8 +99,11 @@ func (ed *editor) ports(c *Config, ports []int) error {
 	var lines []*Line
 	seen := map[*Line]bool{}
 	for _, p := range c.Ports {
-		if p.Default || seen[p.line] {
+		if p.Default {
 			continue
+		}
+		if seen[p.line] {
+			return fmt.Errorf("%s line %d is read more than once (its file is included twice), so no edit of it can leave a single port: remove the repeated Include first", p.File, p.Line)
 		}
 		seen[p.line] = true
 		lines = append(lines, p.line)
@@ -139,7 +142,7 @@ var portComment = regexp.MustCompile(`^[ \t]*#[ \t]*[Pp]ort[ \t=]+[0-9]+[ \t]*\r
 // insertPorts adds Port lines to the main file when none exists.
 func (ed *editor) insertPorts(c *Config, ports []int) error {
 	if c.Missing || len(c.Files) == 0 || c.Files[0].Path != c.Main {
-		return fmt.Errorf("sshcfg: %s does not exist: there is no file to write the Port to", c.Main)
+		return fmt.Errorf("%s does not exist: there is no file to write the Port to", c.Main)
 	}
 	f := c.Files[0]
 	eol := []byte(dominantEOL(f))
@@ -173,7 +176,7 @@ func (ed *editor) insertPorts(c *Config, ports []int) error {
 		}
 	}
 	if len(f.Lines) == 0 {
-		return errors.New("sshcfg: " + f.Path + " is empty; write the Port by hand")
+		return errors.New(f.Path + " is empty: write the Port by hand")
 	}
 	last := f.Lines[len(f.Lines)-1]
 	raw := last.Raw
@@ -200,18 +203,17 @@ func (ed *editor) replaceListenPort(l *Line, port int) {
 func (ed *editor) replaceLocalPort(l *Line, m map[int]int) {
 	var parts [][]byte
 	pos := 0
-	for i := 0; i+1 < len(l.Args); i++ {
-		if !strings.EqualFold(l.Args[i].Text, "localport") {
+	for _, c := range l.MatchCriteria() {
+		if !strings.EqualFold(c.Name, "localport") {
 			continue
 		}
-		v := l.Args[i+1]
-		old, ok := strtonum(v.Text, 1, 65535)
+		old, ok := strtonum(c.Value, 1, 65535)
 		n, want := m[int(old)]
 		if !ok || !want {
 			continue
 		}
-		parts = append(parts, l.Raw[pos:v.Start], quoteLike(l.Raw[v.Start:v.End], n))
-		pos = v.End
+		parts = append(parts, l.Raw[pos:c.Start], quoteLike(l.Raw[c.Start:c.End], n))
+		pos = c.End
 	}
 	if parts != nil {
 		ed.repl[l] = [][]byte{concat(append(parts, l.Raw[pos:])...)}

@@ -442,12 +442,10 @@ func (l *loader) listenAddress(f *File, ln *Line, args []Arg) []Arg {
 	return args
 }
 
-// validRDomain follows servconf.c's valid_rdomain on Linux: "%D", or the
-// name of a network device (a VRF) that exists on this system.
+// validRDomain follows servconf.c's valid_rdomain on Linux: the name of a
+// network device (a VRF) that exists on this system. ("%D" passes only
+// for the RDomain keyword, not for ListenAddress.)
 func validRDomain(name string) bool {
-	if name == "%D" {
-		return true
-	}
 	if len(name) >= 16 || name == "" || strings.ContainsAny(name, "/") || name == "." || name == ".." {
 		return false
 	}
@@ -472,7 +470,8 @@ func hpdelim(s string) (host string, port *string, ok bool) {
 	switch {
 	case i == len(s):
 		return s, nil, true
-	case s[i] == ':' || s[i] == '/':
+	case s[i] == ':': // hpdelim refuses hpdelim2's other separator, '/'
+
 		p := s[i+1:]
 		return s[:i], &p, true
 	}
@@ -564,6 +563,8 @@ func (l *loader) resolve(host string) ([]netip.Addr, error) {
 		addrs, numeric = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}, true
 	} else if a, ok := parseNumericHost(host); ok {
 		addrs, numeric = []netip.Addr{a}, true
+	} else if strings.Contains(host, ":") {
+		return nil, errNoName // an IPv6 address with an unknown zone
 	} else {
 		var err error
 		if addrs, err = l.opts.Resolve(host); err != nil {

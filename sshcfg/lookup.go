@@ -163,6 +163,11 @@ func HostsLookup(data []byte, name string) []netip.Addr {
 func parseNumericHost(s string) (netip.Addr, bool) {
 	if strings.Contains(s, ":") {
 		a, err := netip.ParseAddr(s)
+		if err == nil && a.Zone() != "" && !interfaceExists(a.Zone()) {
+			// getaddrinfo maps the zone to an interface index; an
+			// unknown one is "Name or service not known".
+			return netip.Addr{}, false
+		}
 		return a, err == nil
 	}
 	return inetAton(s)
@@ -400,4 +405,17 @@ func unescape(s string) string {
 // goPattern turns glob(3)'s "[!...]" into path.Match's "[^...]".
 func goPattern(s string) string {
 	return strings.ReplaceAll(s, "[!", "[^")
+}
+
+// interfaceExists reports whether a network interface of that name (or
+// number) exists on this system.
+func interfaceExists(zone string) bool {
+	if _, err := strconv.Atoi(zone); err == nil {
+		return true
+	}
+	if zone == "" || strings.ContainsAny(zone, "/") || zone == "." || zone == ".." {
+		return false
+	}
+	_, err := os.Stat("/sys/class/net/" + zone)
+	return err == nil
 }

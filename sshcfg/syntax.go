@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // File is one configuration file as a list of lines that keep their exact
@@ -33,6 +34,7 @@ type Line struct {
 	SyntaxErr string
 
 	kwStart, kwEnd int // span of the keyword in Raw
+	restOff        int // offset of Rest in Raw
 }
 
 // Arg is one argument of a directive.
@@ -117,6 +119,7 @@ func parseLine(num int, raw []byte) *Line {
 		return l
 	}
 	l.Rest = string(s[rest:])
+	l.restOff = a + rest
 	args, err := argvSplit(s, rest)
 	if err != nil {
 		l.SyntaxErr = "invalid quotes"
@@ -249,4 +252,39 @@ func (l ErrorList) Error() string {
 		return l[0].Error()
 	}
 	return fmt.Sprintf("%s (and %d more errors)", l[0].Error(), len(l)-1)
+}
+
+// Criterion is one "Name Value" pair of a Match line, read as sshd 9.2's
+// match_cfg_line reads it (strdelim: "LocalPort=22" is a pair too).
+type Criterion struct {
+	Name, Value string
+	// Start and End span the value in Line.Raw, quotes included.
+	Start, End int
+}
+
+// MatchCriteria returns the criteria of a Match line ("all" has no value).
+func (l *Line) MatchCriteria() []Criterion {
+	if !strings.EqualFold(l.Keyword, "match") {
+		return nil
+	}
+	s := []byte(l.Rest)
+	var out []Criterion
+	off := 0
+	for off >= 0 && off < len(s) {
+		name, _, _, next, ok := strdelim(s, off)
+		if !ok || name == "" || name[0] == '#' {
+			break
+		}
+		if strings.EqualFold(name, "all") || next < 0 {
+			out = append(out, Criterion{Name: name})
+			break
+		}
+		val, vs, ve, next2, ok := strdelim(s, next)
+		if !ok {
+			break
+		}
+		out = append(out, Criterion{Name: name, Value: val, Start: l.restOff + vs, End: l.restOff + ve})
+		off = next2
+	}
+	return out
 }

@@ -89,11 +89,11 @@ func MakePlan(cfg *sshcfg.Config, fsys fs.FS, port int, o PlanOptions) (*Plan, e
 		if d.Key != "match" {
 			continue
 		}
-		for i := 0; i+1 < len(d.Line.Args); i++ {
-			if !strings.EqualFold(d.Line.Args[i].Text, "localport") {
+		for _, crit := range d.Line.MatchCriteria() {
+			if !strings.EqualFold(crit.Name, "localport") {
 				continue
 			}
-			old := d.Line.Args[i+1].Text
+			old := crit.Value
 			for _, q := range prev {
 				if old != fmt.Sprint(q) {
 					continue
