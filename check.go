@@ -10,6 +10,7 @@ import (
 
 	"github.com/sshport/sshport/checker"
 	"github.com/sshport/sshport/sshcfg"
+	"github.com/sshport/sshport/suggest"
 )
 
 func checkCommand(e *env) *cli.Command {
@@ -88,7 +89,7 @@ func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, ports []int,
 		return nil, err
 	}
 	rep := newCheckReport(t, cfg, facts)
-	configured := ListenPortsAll(cfg)
+	configured := suggest.ListenPorts(cfg)
 	for i, p := range ports {
 		cand := checker.Candidate{Port: p, SSHDOwn: slices.Contains(configured, p)}
 		for _, ap := range endpointsFor(cfg, p, candidate) {
@@ -126,17 +127,6 @@ func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, ports []int,
 		rep.Checked = append(rep.Checked, pr)
 	}
 	return rep, nil
-}
-
-// ListenPortsAll returns every port sshd's configuration listens on.
-func ListenPortsAll(cfg *sshcfg.Config) []int {
-	var out []int
-	for _, e := range cfg.Listen {
-		if !slices.Contains(out, e.Port) {
-			out = append(out, e.Port)
-		}
-	}
-	return out
 }
 
 // endpointsFor returns the addresses sshd binds (or would bind) for port.
