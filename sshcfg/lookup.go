@@ -61,17 +61,25 @@ func strtonum(s string, lo, hi int64) (int64, bool) {
 	return n, n >= lo && n <= hi
 }
 
+// tableRows returns the fields of each line of a /etc/services or
+// /etc/hosts style file that has at least two, comments removed.
+func tableRows(data []byte) [][]string {
+	var rows [][]string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		if f := strings.Fields(line); len(f) >= 2 {
+			rows = append(rows, f)
+		}
+	}
+	return rows
+}
+
 // ServicesFromFile returns a getservbyname-like lookup over the TCP entries
 // of an /etc/services file (names and aliases, case-sensitive).
 func ServicesFromFile(data []byte) func(string) (int, bool) {
 	m := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
+	for _, f := range tableRows(data) {
 		num, proto, ok := strings.Cut(f[1], "/")
 		if !ok || proto != "tcp" {
 			continue
@@ -136,13 +144,7 @@ func defaultResolve(host string) ([]netip.Addr, error) {
 func HostsLookup(data []byte, name string) []netip.Addr {
 	var out []netip.Addr
 	seen := map[netip.Addr]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
+	for _, f := range tableRows(data) {
 		a, err := netip.ParseAddr(f[0])
 		if err != nil {
 			continue
