@@ -435,11 +435,11 @@ func TestEditArguments(t *testing.T) {
 		ports []int
 		err   string
 	}{
-		{[]int{}, "sshcfg: an edit must leave at least one port"},
-		{[]int{0}, "sshcfg: port 0 out of range 1-65535"},
-		{[]int{22, 65536}, "sshcfg: port 65536 out of range 1-65535"},
-		{[]int{-5}, "sshcfg: port -5 out of range 1-65535"},
-		{make([]int, 257), "sshcfg: 257 ports is more than sshd accepts (256)"},
+		{[]int{}, "an edit must leave at least one port"},
+		{[]int{0}, "port 0 out of range 1-65535"},
+		{[]int{22, 65536}, "port 65536 out of range 1-65535"},
+		{[]int{-5}, "port -5 out of range 1-65535"},
+		{make([]int, 257), "257 ports is more than sshd accepts (256)"},
 	}
 	for _, tt := range tests {
 		ch, err := cfg.Edit(Edit{Ports: tt.ports})
