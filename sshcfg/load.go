@@ -77,7 +77,8 @@ type ListenAddress struct {
 	File    string
 	Line    int
 
-	line *Line
+	line          *Line
+	afterMatchAll bool // read inside a Match block that applies
 }
 
 // String gives the address as a ListenAddress value: "host", "host:port"
@@ -100,6 +101,8 @@ type Directive struct {
 	// Active is false inside a Match block that does not apply at start-up
 	// (every Match but "Match all").
 	Active bool
+	// InMatch is true inside a Match block (including "Match all").
+	InMatch bool
 	// Depth is the Include depth: 0 for the main file.
 	Depth int
 }
@@ -134,6 +137,9 @@ type loader struct {
 	includes []includeItem
 	errs     ErrorList
 	af       string
+	// inMatchAll is set while reading a ListenAddress inside a Match
+	// block that applies.
+	inMatchAll bool
 }
 
 type includeItem struct {
@@ -181,8 +187,7 @@ func (l *loader) run(name string) (err error) {
 		return ErrorList{asError(name, 0, err)}
 	}
 	if f != nil {
-		active := true
-		l.parse(f, &active, false, 0)
+		l.parse(f, &state{active: true}, false, 0)
 	}
 	l.finish()
 	if len(l.errs) > 0 {
@@ -245,10 +250,17 @@ func (l *loader) fatalf(file string, line int, format string, args ...any) {
 // parse processes one file as parse_server_config_depth does. neverMatch
 // is SSHCFG_NEVERMATCH: the file was included from an inactive Match block,
 // so no Match line in it can become active.
-func (l *loader) parse(f *File, active *bool, neverMatch bool, depth int) {
+// state is what sshd carries from line to line: whether directives apply
+// (*activep), and whether they sit inside a Match block.
+type state struct {
+	active  bool
+	inMatch bool
+}
+
+func (l *loader) parse(f *File, st *state, neverMatch bool, depth int) {
 	bad := 0
 	for _, ln := range f.Lines {
-		if !l.line(f, ln, active, neverMatch, depth) {
+		if !l.line(f, ln, st, neverMatch, depth) {
 			bad++
 		}
 	}
@@ -264,7 +276,7 @@ func (l *loader) errorf(file string, line int, format string, args ...any) bool 
 
 // line processes one line as process_server_config_line_depth does and
 // reports whether it was good (sshd counts the bad ones).
-func (l *loader) line(f *File, ln *Line, active *bool, neverMatch bool, depth int) bool {
+func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) bool {
 	kw := ln.Keyword
 	if kw == "" {
 		return true
@@ -275,7 +287,7 @@ func (l *loader) line(f *File, ln *Line, active *bool, neverMatch bool, depth in
 	key := strings.ToLower(kw)
 	flags, known := keywords[key]
 	if !known {
-		if !*active {
+		if !st.active {
 			// sshd refuses an unknown keyword inside a Match block
 			// whatever its version: it cannot know it is allowed there.
 			l.errorf(f.Path, ln.Num, "Bad configuration option: %s", kw)
@@ -287,8 +299,8 @@ func (l *loader) line(f *File, ln *Line, active *bool, neverMatch bool, depth in
 	if ln.SyntaxErr != "" {
 		return l.errorf(f.Path, ln.Num, "%s", ln.SyntaxErr)
 	}
-	l.cfg.Directives = append(l.cfg.Directives, Directive{File: f.Path, Line: ln, Key: key, Active: *active, Depth: depth})
-	if !*active && known && flags&kwMatch == 0 {
+	l.cfg.Directives = append(l.cfg.Directives, Directive{File: f.Path, Line: ln, Key: key, Active: st.active, InMatch: st.inMatch, Depth: depth})
+	if !st.active && known && flags&kwMatch == 0 {
 		if flags&kwVaries != 0 {
 			l.cfg.Warnings = append(l.cfg.Warnings, &Error{File: f.Path, Line: ln.Num,
 				Msg: fmt.Sprintf("Directive '%s' is not allowed within a Match block by OpenSSH before 10.0", kw)})
@@ -312,6 +324,7 @@ func (l *loader) line(f *File, ln *Line, active *bool, neverMatch bool, depth in
 		l.cfg.Ports = append(l.cfg.Ports, Port{Port: p, File: f.Path, Line: ln.Num, Value: args[0].Text, line: ln})
 		args = args[1:]
 	case "listenaddress":
+		l.inMatchAll = st.active && st.inMatch
 		args = l.listenAddress(f, ln, args)
 	case "addressfamily":
 		if len(args) == 0 || args[0].Text == "" {
@@ -333,7 +346,8 @@ func (l *loader) line(f *File, ln *Line, active *bool, neverMatch bool, depth in
 			}
 			l.fatalf(f.Path, ln.Num, "Bad Match condition (%s)", err.msg)
 		}
-		*active = v && !neverMatch
+		st.active = v && !neverMatch
+		st.inMatch = true
 		args = nil
 	case "include":
 		if len(args) == 0 {
@@ -343,7 +357,7 @@ func (l *loader) line(f *File, ln *Line, active *bool, neverMatch bool, depth in
 			if a.Text == "" {
 				return l.errorf(f.Path, ln.Num, "keyword %s empty argument", kw)
 			}
-			l.include(f, ln, a.Text, active, depth)
+			l.include(f, ln, a.Text, st, depth)
 		}
 		args = nil
 	default:
@@ -356,12 +370,13 @@ func (l *loader) line(f *File, ln *Line, active *bool, neverMatch bool, depth in
 	return true
 }
 
-func (l *loader) include(f *File, ln *Line, pattern string, active *bool, depth int) {
+func (l *loader) include(f *File, ln *Line, pattern string, st *state, depth int) {
 	sel := pattern
 	if !strings.HasPrefix(pattern, "/") && !strings.HasPrefix(pattern, "~") {
 		sel = SSHDir + "/" + pattern
 	}
-	oactive := *active
+	saved := *st
+	oactive := saved.active
 	found := false
 	for _, it := range l.includes {
 		if it.selector != sel {
@@ -369,9 +384,9 @@ func (l *loader) include(f *File, ln *Line, pattern string, active *bool, depth 
 		}
 		found = true
 		if it.file != nil {
-			l.parseIncluded(f, ln, it.file, active, !oactive, depth)
+			l.parseIncluded(f, ln, it.file, st, !oactive, depth)
 		}
-		*active = oactive
+		*st = saved
 	}
 	if found {
 		return
@@ -389,17 +404,17 @@ func (l *loader) include(f *File, ln *Line, pattern string, active *bool, depth 
 			e := asError(m, 0, err)
 			l.fatalf(f.Path, ln.Num, "Include %s: %s", m, e.Msg)
 		}
-		l.parseIncluded(f, ln, inc, active, !oactive, depth)
-		*active = oactive
+		l.parseIncluded(f, ln, inc, st, !oactive, depth)
+		*st = saved
 		l.includes = append(l.includes, includeItem{selector: sel, file: inc})
 	}
 }
 
-func (l *loader) parseIncluded(f *File, ln *Line, inc *File, active *bool, neverMatch bool, depth int) {
+func (l *loader) parseIncluded(f *File, ln *Line, inc *File, st *state, neverMatch bool, depth int) {
 	if depth+1 > maxDepth {
 		l.fatalf(f.Path, ln.Num, "Too many recursive configuration includes (an Include loop, or nesting deeper than %d)", maxDepth)
 	}
-	l.parse(inc, active, neverMatch, depth+1)
+	l.parse(inc, st, neverMatch, depth+1)
 }
 
 // listenAddress reads a ListenAddress line as servconf.c does and returns
@@ -410,7 +425,7 @@ func (l *loader) listenAddress(f *File, ln *Line, args []Arg) []Arg {
 	}
 	arg := args[0].Text
 	args = args[1:]
-	la := ListenAddress{File: f.Path, Line: ln.Num, line: ln}
+	la := ListenAddress{File: f.Path, Line: ln.Num, line: ln, afterMatchAll: l.inMatchAll}
 	if i := strings.IndexByte(arg, ':'); !strings.Contains(arg, "[") && i >= 0 && strings.Contains(arg[i+1:], ":") {
 		la.Host = arg // a bare IPv6 address: no port part
 	} else {
@@ -545,6 +560,37 @@ func (l *loader) finish() {
 	}
 	for _, g := range groups {
 		c.Listen = append(c.Listen, g.eps...)
+	}
+	l.rereadAfterMatchAll()
+}
+
+// rereadAfterMatchAll checks what sshd checks when it reads the files again
+// for each connection (and for sshd -T): that pass sees only directives in
+// Match blocks that apply, "Match all" at least, and resolves their
+// ListenAddress lines with the first AddressFamily among them. So
+// "AddressFamily any" at the top and "Match all" / "AddressFamily inet" /
+// "ListenAddress ::" later is refused although the first pass accepts it.
+func (l *loader) rereadAfterMatchAll() {
+	af := ""
+	for _, d := range l.cfg.Directives {
+		if d.Key == "addressfamily" && d.Active && d.InMatch && len(d.Line.Args) > 0 {
+			af = strings.ToLower(d.Line.Args[0].Text)
+			break
+		}
+	}
+	if af == "" || af == "any" {
+		return
+	}
+	first := l.cfg.AddressFamily
+	l.cfg.AddressFamily = af
+	defer func() { l.cfg.AddressFamily = first }()
+	for _, la := range l.cfg.ListenAddresses {
+		if !la.afterMatchAll {
+			continue
+		}
+		if _, err := l.resolve(la.Host); err != nil {
+			l.fatalf(la.File, la.Line, "bad addr or host: %s (%v; sshd reads the lines after \"Match all\" again for every connection, and there AddressFamily is %s)", la.Host, err, af)
+		}
 	}
 }
 
