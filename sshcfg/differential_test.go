@@ -139,7 +139,7 @@ func compareTree(t *testing.T, tree sshdtest.Tree, dir string) (kind, detail str
 		var warned []string
 		for _, w := range cfg.Warnings {
 			if strings.HasPrefix(w.Msg, "Bad configuration option") {
-				warned = append(warned, fmt.Sprintf("%s:%d", w.File, w.Line))
+				warned = append(warned, fmt.Sprintf("%s:%d", path.Clean(w.File), w.Line))
 			}
 		}
 		if missing := diffSets(uniq(commented), uniq(warned)); len(missing) > 0 {
@@ -196,7 +196,7 @@ func otherKeywordRefusal(tree sshdtest.Tree, want sshdtest.Result) (string, bool
 		for _, pos := range sshdtest.ErrLines(line) {
 			file, num, _ := strings.Cut(pos, ":")
 			n, err := strconv.Atoi(num)
-			data, ok := tree.Files[file]
+			data, ok := tree.Files[path.Clean(file)]
 			if err != nil || !ok {
 				continue
 			}

@@ -326,6 +326,8 @@ func validAddrList(list string) bool {
 // bytewise, a wildcard never matches a leading dot, backslash escapes,
 // a pattern without wildcards is returned when the path exists.
 func glob(fsys fs.FS, pattern string) ([]string, error) {
+	// An escaped slash is a slash: glob(3) splits at it all the same.
+	pattern = strings.ReplaceAll(pattern, "\\/", "/")
 	comps := strings.Split(strings.TrimPrefix(pattern, "/"), "/")
 	dirs := []string{"/"}
 	for i, c := range comps {
@@ -391,7 +393,18 @@ func fsPath(p string) string {
 	return p
 }
 
-func hasMeta(s string) bool { return strings.ContainsAny(s, "*?[\\") }
+// hasMeta reports whether s has an unescaped wildcard.
+func hasMeta(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '*', '?', '[':
+			return true
+		}
+	}
+	return false
+}
 
 func unescape(s string) string {
 	var b strings.Builder
