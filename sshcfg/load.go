@@ -286,6 +286,10 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 	}
 	key := strings.ToLower(kw)
 	flags, known := keywords[key]
+	if !known && strings.HasPrefix(kw, "\ufeff") {
+		// A byte-order mark is no vendor's keyword: every sshd refuses it.
+		return l.errorf(f.Path, ln.Num, "Bad configuration option: %s (the file starts with a UTF-8 byte-order mark, which sshd does not accept: save it without one)", sshdQuote(kw))
+	}
 	if !known {
 		if !st.active {
 			// sshd refuses an unknown keyword inside a Match block
@@ -664,4 +668,18 @@ func formatAddr(a netip.Addr) string {
 		}
 	}
 	return a.String()
+}
+
+// sshdQuote writes bytes outside printable ASCII as octal escapes, as sshd's
+// log does ("\357\273\277Port").
+func sshdQuote(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			fmt.Fprintf(&b, "\\%03o", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -345,9 +345,9 @@ var loadCases = []loadCase{
 	{name: "unknown keyword", files: only("Port 2222\nFooBar yes\n"), ports: []string{"2222 " + mainCfg + ":1"},
 		warnings: []string{l2 + "Bad configuration option: FooBar (unknown to OpenSSH; sshd refuses to start unless a vendor patch adds it)"},
 		noOracle: "sshcfg warns where sshd refuses"},
-	{name: "BOM", files: only("\ufeffPort 2222\n"), ports: []string{"22 default"},
-		warnings: []string{l1 + "Bad configuration option: \ufeffPort (unknown to OpenSSH; sshd refuses to start unless a vendor patch adds it)"},
-		noOracle: "sshcfg warns where sshd refuses"},
+	{name: "BOM", files: only("\ufeffPort 2222\n"), errs: []string{
+		l1 + `Bad configuration option: \357\273\277Port (the file starts with a UTF-8 byte-order mark, which sshd does not accept: save it without one)`,
+		mainCfg + ": terminating, 1 bad configuration options"}},
 	{name: "deprecated keyword is known", files: only("UsePrivilegeSeparation sandbox\nPort 2\n"), ports: []string{"2 " + mainCfg + ":2"}},
 	{name: "debian keyword is known", files: only("DebianBanner no\n"), ports: []string{"22 default"}},
 }
