@@ -288,7 +288,11 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 	flags, known := keywords[key]
 	if !known && strings.HasPrefix(kw, "\ufeff") {
 		// A byte-order mark is no vendor's keyword: every sshd refuses it.
-		return l.errorf(f.Path, ln.Num, "Bad configuration option: %s (the file starts with a UTF-8 byte-order mark, which sshd does not accept: save it without one)", sshdQuote(kw))
+		l.errorf(f.Path, ln.Num, "Bad configuration option: %s (the file starts with a UTF-8 byte-order mark, which sshd does not accept: save it without one)", sshdQuote(kw))
+		if !st.active {
+			l.fatalf(f.Path, ln.Num, "Directive '%s' is not allowed within a Match block", sshdQuote(kw))
+		}
+		return false
 	}
 	if !known {
 		if !st.active {
