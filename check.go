@@ -91,38 +91,29 @@ func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, ports []int,
 	rep := newCheckReport(t, cfg, facts)
 	configured := suggest.ListenPorts(cfg)
 	for i, p := range ports {
-		cand := checker.Candidate{Port: p, SSHDOwn: slices.Contains(configured, p)}
-		for _, ap := range endpointsFor(cfg, p, candidate) {
-			cand.Endpoints = append(cand.Endpoints, ap)
+		// A port configured twice is judged once, on its first
+		// occurrence, where the duplicate finding says so.
+		if slices.Index(ports, p) != i {
+			continue
 		}
-		if !candidate {
-			cand.Others = slices.Delete(slices.Clone(ports), i, i+1)
-		}
+		cand := checker.Candidate{Port: p, SSHDOwn: slices.Contains(configured, p), Endpoints: endpointsFor(cfg, p, candidate)}
 		pr := portReport{Port: p}
-		if !candidate {
-			pr.Sources = sourcesOf(cfg, p)
-		}
 		if candidate {
 			for _, ap := range cand.Endpoints {
 				pr.Listen = append(pr.Listen, ap.String())
 			}
-		}
-		for _, ep := range cfg.Listen {
-			if ep.Port == p && !candidate {
-				pr.Listen = append(pr.Listen, ep.String())
+		} else {
+			cand.Others = slices.Delete(slices.Clone(ports), i, i+1)
+			pr.Sources = sourcesOf(cfg, p)
+			for _, ep := range cfg.Listen {
+				if ep.Port == p {
+					pr.Listen = append(pr.Listen, ep.String())
+				}
 			}
 		}
-		// A duplicate is reported once, on its first occurrence.
-		first := slices.Index(ports, p) == i
-		for _, f := range checker.Check(cand, facts) {
-			if f.Code == checker.CodeDuplicate && !first {
-				continue
-			}
-			pr.Findings = append(pr.Findings, f)
+		pr.Findings = checker.Check(cand, facts)
+		for _, f := range pr.Findings {
 			rep.Findings = append(rep.Findings, jsonFinding(f))
-		}
-		if !first {
-			continue
 		}
 		rep.Checked = append(rep.Checked, pr)
 	}

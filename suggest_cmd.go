@@ -296,9 +296,10 @@ func nextSteps(t target, r *suggestReport) []string {
 	n := r.Port
 	var s []string
 	if !r.Applied {
-		cmd := "sshport"
+		cmd, patchDir := "sshport", "/"
 		if t.image {
 			cmd += " --root " + t.rootArg
+			patchDir = t.rootArg
 		}
 		if t.config != sshcfg.DefaultConfig {
 			cmd += " -f " + t.config
@@ -310,7 +311,7 @@ func nextSteps(t target, r *suggestReport) []string {
 		if r.Compromise || r.Forced {
 			keep += " --force"
 		}
-		s = append(s, fmt.Sprintf("review the diff, then apply it: %s suggest --port %d%s --apply  (or: patch -d %s -p1 < port.diff)", cmd, n, keep, map[bool]string{true: t.rootArg, false: "/"}[t.image]))
+		s = append(s, fmt.Sprintf("review the diff, then apply it: %s suggest --port %d%s --apply  (or: patch -d %s -p1 < port.diff)", cmd, n, keep, patchDir))
 	}
 	s = append(s, "keep this session open until a new login on the new port works")
 	fw := fmt.Sprintf("open %d/tcp in the firewall BEFORE reloading sshd", n)

@@ -17,14 +17,3 @@ func osEphemeral(f *Facts) {
 	}
 	f.Ephemeral, f.EphemeralSource = r, "sysctl net.inet.ip.portrange.first/last"
 }
-
-func osListeners(f *Facts, method string) error {
-	if method != "" {
-		return errMethod(method)
-	}
-	f.ListenMethod = MethodBind
-	f.Notes = append(f.Notes, "listeners are not listed on "+f.OS+": only the bind probe tests ports")
-	return nil
-}
-
-func findOwners(f *Facts, ports []int) {}

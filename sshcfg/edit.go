@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
-	"testing/fstest"
+	"time"
 )
 
 // Edit describes a change of where sshd listens. Each part is optional.
@@ -97,6 +98,7 @@ type editor struct {
 
 func (ed *editor) ports(c *Config, ports []int) error {
 	var lines []*Line
+	var firstFile string
 	seen := map[*Line]bool{}
 	for _, p := range c.Ports {
 		if p.Default {
@@ -104,6 +106,9 @@ func (ed *editor) ports(c *Config, ports []int) error {
 		}
 		if seen[p.line] {
 			return fmt.Errorf("%s line %d is read more than once (its file is included twice), so no edit of it can leave a single port: remove the repeated Include first", p.File, p.Line)
+		}
+		if len(lines) == 0 {
+			firstFile = p.File
 		}
 		seen[p.line] = true
 		lines = append(lines, p.line)
@@ -113,21 +118,19 @@ func (ed *editor) ports(c *Config, ports []int) error {
 	}
 	first := lines[0]
 	arg := first.Args[0]
-	head := first.Raw[:arg.Start]
-	eol := first.EOL()
-	rewritten := concat(head, quoteLike(first.Raw[arg.Start:arg.End], ports[0]), first.Raw[arg.End:])
-	out := [][]byte{rewritten}
-	if len(ports) > 1 && eol == "" {
-		// The first Port line ends the file without a newline: the
-		// inserted lines go after a newline and the last keeps none.
-		out[0] = append(out[0], fileEOL(c, first)...)
+	head, tok := first.Raw[:arg.Start], first.Raw[arg.Start:arg.End]
+	// Inserted lines end like the line they copy; when it ends the file
+	// without a newline, it gains the file's usual one and the last
+	// inserted line keeps none.
+	eol := []byte(first.EOL())
+	lastEOL := eol
+	if len(eol) == 0 {
+		eol = []byte(dominantEOL(c.file(firstFile)))
 	}
-	for i, p := range ports[1:] {
-		nl := concat(head, quoteLike(first.Raw[arg.Start:arg.End], p))
-		if i < len(ports)-2 || eol != "" {
-			nl = append(nl, fileEOL(c, first)...)
-		}
-		out = append(out, nl)
+	out := [][]byte{concat(head, quoteLike(tok, ports[0]), first.Raw[arg.End:])}
+	for _, p := range ports[1:] {
+		out[len(out)-1] = concat(bytes.TrimSuffix(out[len(out)-1], eol), eol)
+		out = append(out, concat(head, quoteLike(tok, p), lastEOL))
 	}
 	ed.repl[first] = out
 	for _, l := range lines[1:] {
@@ -207,8 +210,8 @@ func (ed *editor) replaceLocalPort(l *Line, m map[int]int) {
 		if !strings.EqualFold(c.Name, "localport") {
 			continue
 		}
-		old, ok := strtonum(c.Value, 1, 65535)
-		n, want := m[int(old)]
+		old, ok := c.PortNumber()
+		n, want := m[old]
 		if !ok || !want {
 			continue
 		}
@@ -237,20 +240,14 @@ func concat(parts ...[]byte) []byte {
 	return out
 }
 
-// fileEOL returns the line ending to use next to l: its own, else the
-// file's usual one.
-func fileEOL(c *Config, l *Line) []byte {
-	if e := l.EOL(); e != "" {
-		return []byte(e)
-	}
+// file returns the file read under path.
+func (c *Config) file(path string) *File {
 	for _, f := range c.Files {
-		for _, x := range f.Lines {
-			if x == l {
-				return []byte(dominantEOL(f))
-			}
+		if f.Path == path {
+			return f
 		}
 	}
-	return []byte("\n")
+	return &File{Path: path}
 }
 
 func dominantEOL(f *File) string {
@@ -272,28 +269,28 @@ func dominantEOL(f *File) string {
 // Overlay returns fsys with the changes' new contents in place of the
 // files they name, to read an edited configuration back before writing it.
 func Overlay(fsys fs.FS, changes []Change) fs.FS {
-	m := fstest.MapFS{}
+	o := overlayFS{base: fsys, over: map[string][]byte{}}
 	for _, c := range changes {
-		m[fsPath(c.Path)] = &fstest.MapFile{Data: c.New, Mode: 0o644}
+		o.over[fsPath(c.Path)] = c.New
 	}
-	return overlayFS{base: fsys, over: m}
+	return o
 }
 
 type overlayFS struct {
 	base fs.FS
-	over fstest.MapFS
+	over map[string][]byte
 }
 
 func (o overlayFS) Open(name string) (fs.File, error) {
-	if _, ok := o.over[name]; ok {
-		return o.over.Open(name)
+	if data, ok := o.over[name]; ok {
+		return &memFile{Reader: bytes.NewReader(data), name: path.Base(name), size: int64(len(data))}, nil
 	}
 	return o.base.Open(name)
 }
 
 func (o overlayFS) Stat(name string) (fs.FileInfo, error) {
-	if _, ok := o.over[name]; ok {
-		return o.over.Stat(name)
+	if data, ok := o.over[name]; ok {
+		return memFile{name: path.Base(name), size: int64(len(data))}, nil
 	}
 	return fs.Stat(o.base, name)
 }
@@ -301,3 +298,19 @@ func (o overlayFS) Stat(name string) (fs.FileInfo, error) {
 func (o overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return fs.ReadDir(o.base, name)
 }
+
+// memFile is an edited file's new contents; it is its own FileInfo.
+type memFile struct {
+	*bytes.Reader
+	name string
+	size int64
+}
+
+func (f memFile) Stat() (fs.FileInfo, error) { return f, nil }
+func (f memFile) Close() error               { return nil }
+func (f memFile) Name() string               { return f.name }
+func (f memFile) Size() int64                { return f.size }
+func (f memFile) Mode() fs.FileMode          { return 0o644 }
+func (f memFile) ModTime() time.Time         { return time.Time{} }
+func (f memFile) IsDir() bool                { return false }
+func (f memFile) Sys() any                   { return nil }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
-	"os"
 	"path"
 	"strings"
 )
@@ -103,8 +102,6 @@ type Directive struct {
 	Active bool
 	// InMatch is true inside a Match block (including "Match all").
 	InMatch bool
-	// Depth is the Include depth: 0 for the main file.
-	Depth int
 }
 
 // Endpoint is one address and port sshd listens on.
@@ -137,9 +134,6 @@ type loader struct {
 	includes []includeItem
 	errs     ErrorList
 	af       string
-	// inMatchAll is set while reading a ListenAddress inside a Match
-	// block that applies.
-	inMatchAll bool
 }
 
 type includeItem struct {
@@ -307,7 +301,7 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 	if ln.SyntaxErr != "" {
 		return l.errorf(f.Path, ln.Num, "%s", ln.SyntaxErr)
 	}
-	l.cfg.Directives = append(l.cfg.Directives, Directive{File: f.Path, Line: ln, Key: key, Active: st.active, InMatch: st.inMatch, Depth: depth})
+	l.cfg.Directives = append(l.cfg.Directives, Directive{File: f.Path, Line: ln, Key: key, Active: st.active, InMatch: st.inMatch})
 	if !st.active && known && flags&kwMatch == 0 {
 		if flags&kwVaries != 0 {
 			l.cfg.Warnings = append(l.cfg.Warnings, &Error{File: f.Path, Line: ln.Num,
@@ -332,8 +326,7 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 		l.cfg.Ports = append(l.cfg.Ports, Port{Port: p, File: f.Path, Line: ln.Num, Value: args[0].Text, line: ln})
 		args = args[1:]
 	case "listenaddress":
-		l.inMatchAll = st.active && st.inMatch
-		args = l.listenAddress(f, ln, args)
+		args = l.listenAddress(f, ln, args, st.active && st.inMatch)
 	case "addressfamily":
 		if len(args) == 0 || args[0].Text == "" {
 			l.fatalf(f.Path, ln.Num, "missing argument.")
@@ -427,13 +420,13 @@ func (l *loader) parseIncluded(f *File, ln *Line, inc *File, st *state, neverMat
 
 // listenAddress reads a ListenAddress line as servconf.c does and returns
 // the arguments left over.
-func (l *loader) listenAddress(f *File, ln *Line, args []Arg) []Arg {
+func (l *loader) listenAddress(f *File, ln *Line, args []Arg, afterMatchAll bool) []Arg {
 	if len(args) == 0 || args[0].Text == "" {
 		l.fatalf(f.Path, ln.Num, "missing address")
 	}
 	arg := args[0].Text
 	args = args[1:]
-	la := ListenAddress{File: f.Path, Line: ln.Num, line: ln, afterMatchAll: l.inMatchAll}
+	la := ListenAddress{File: f.Path, Line: ln.Num, line: ln, afterMatchAll: afterMatchAll}
 	if i := strings.IndexByte(arg, ':'); !strings.Contains(arg, "[") && i >= 0 && strings.Contains(arg[i+1:], ":") {
 		la.Host = arg // a bare IPv6 address: no port part
 	} else {
@@ -469,11 +462,7 @@ func (l *loader) listenAddress(f *File, ln *Line, args []Arg) []Arg {
 // network device (a VRF) that exists on this system. ("%D" passes only
 // for the RDomain keyword, not for ListenAddress.)
 func validRDomain(name string) bool {
-	if len(name) >= 16 || name == "" || strings.ContainsAny(name, "/") || name == "." || name == ".." {
-		return false
-	}
-	_, err := os.Stat("/sys/class/net/" + name)
-	return err == nil
+	return len(name) < 16 && netDevExists(name)
 }
 
 // hpdelim splits "host:port", "[v6]:port", "host" as misc.c's hpdelim2.

@@ -428,9 +428,14 @@ func interfaceExists(zone string) bool {
 	if _, err := strconv.Atoi(zone); err == nil {
 		return true
 	}
-	if zone == "" || strings.ContainsAny(zone, "/") || zone == "." || zone == ".." {
+	return netDevExists(zone)
+}
+
+// netDevExists reports whether this system has a network device of that name.
+func netDevExists(name string) bool {
+	if name == "" || strings.Contains(name, "/") || name == "." || name == ".." {
 		return false
 	}
-	_, err := os.Stat("/sys/class/net/" + zone)
+	_, err := os.Stat("/sys/class/net/" + name)
 	return err == nil
 }

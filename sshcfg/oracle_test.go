@@ -3,7 +3,6 @@ package sshcfg_test
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -134,24 +133,9 @@ func diffSets(a, b []string) []string {
 // (when present), and, where sshd is installed, proves those answers by
 // asking sshd again.
 func TestOracleCorpus(t *testing.T) {
-	for _, dir := range []string{ownCorpus, sharedCorpus} {
-		cases, err := sshdtest.Cases(dir)
-		if dir == sharedCorpus && os.IsNotExist(err) {
-			t.Logf("%s absent: shared corpus not checked", dir)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(cases) == 0 {
-			t.Fatalf("no cases in %s", dir)
-		}
-		for _, c := range cases {
-			label := "own"
-			if dir == sharedCorpus {
-				label = "shared"
-			}
-			t.Run(label+"/"+c.Name, func(t *testing.T) {
+	for _, corpus := range sshdtest.LoadCorpora(t, ownCorpus, sharedCorpus) {
+		for _, c := range corpus.Cases {
+			t.Run(corpus.Label()+"/"+c.Name, func(t *testing.T) {
 				if c.Broken != "" {
 					t.Skip(c.Broken)
 				}

@@ -262,6 +262,13 @@ type Criterion struct {
 	Start, End int
 }
 
+// PortNumber reads the value as a decimal port, as sshd's a2port does
+// before it tries service names ("022" is 22).
+func (c Criterion) PortNumber() (int, bool) {
+	n, ok := strtonum(c.Value, 1, 65535)
+	return int(n), ok
+}
+
 // MatchCriteria returns the criteria of a Match line ("all" has no value).
 func (l *Line) MatchCriteria() []Criterion {
 	if !strings.EqualFold(l.Keyword, "match") {

@@ -20,41 +20,25 @@ import (
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite suggest/testdata/corpus/*.diff")
 
-// corpora are the project's own corpus (golden diffs kept) and the shared
-// one (read in place when present; its diffs are not kept in the project).
-var corpora = []struct {
-	dir    string
-	golden bool
-}{
-	{"../testdata/corpus", true},
-	{"../../shared/corpus", false},
-}
-
 // TestCorpusPlans moves every corpus case to port 20022 and requires that
 // the diff applies with GNU patch and with git apply to exactly the bytes
 // Apply writes, that only Port/ListenAddress/Match lines changed, that
 // sshcfg and the real sshd read exactly the new port back with every other
-// setting unchanged, and that a second plan changes nothing.
+// setting unchanged, and that a second plan changes nothing. Golden diffs
+// are kept for the project's own corpus only (the shared one's files are
+// not copied into the project, not even as diff context).
 func TestCorpusPlans(t *testing.T) {
 	const port = 20022
-	for _, corpus := range corpora {
-		cases, err := sshdtest.Cases(corpus.dir)
-		if err != nil {
-			if _, statErr := os.Stat(corpus.dir); os.IsNotExist(statErr) && !corpus.golden {
-				t.Logf("skipping %s: %v", corpus.dir, err)
-				continue
-			}
-			t.Fatal(err)
-		}
-		for _, c := range cases {
-			t.Run(filepath.Base(corpus.dir)+"/"+c.Name, func(t *testing.T) {
+	for _, corpus := range sshdtest.LoadCorpora(t, "../testdata/corpus", "../../shared/corpus") {
+		for _, c := range corpus.Cases {
+			t.Run(corpus.Label()+"/"+c.Name, func(t *testing.T) {
 				if c.Refused {
 					t.Skip("sshd refuses this tree: nothing to move")
 				}
 				if c.Broken != "" {
 					t.Skip(c.Broken)
 				}
-				runCorpusCase(t, c, port, corpus.golden)
+				runCorpusCase(t, c, port, !corpus.Shared)
 			})
 		}
 	}

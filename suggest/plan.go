@@ -93,9 +93,9 @@ func MakePlan(cfg *sshcfg.Config, fsys fs.FS, port int, o PlanOptions) (*Plan, e
 			if !strings.EqualFold(crit.Name, "localport") {
 				continue
 			}
-			old := crit.Value
+			old, _ := crit.PortNumber()
 			for _, q := range prev {
-				if old != fmt.Sprint(q) {
+				if old != q {
 					continue
 				}
 				if o.KeepOld {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // MainConfig is where sshd reads its configuration by default, and where
@@ -133,4 +134,44 @@ func (c *Case) Update(r Result) error {
 		return err
 	}
 	return os.WriteFile(c.Path(), []byte(c.Want), 0o644)
+}
+
+// Corpus is the cases of one corpus folder: the project's own, or the
+// shared one.
+type Corpus struct {
+	Dir    string
+	Shared bool
+	Cases  []Case
+}
+
+// Label names the corpus in subtest names: "own" or "shared".
+func (c Corpus) Label() string {
+	if c.Shared {
+		return "shared"
+	}
+	return "own"
+}
+
+// LoadCorpora reads the project's corpus and the shared one. The shared
+// corpus is left out, with a log line, when its folder is absent (a fresh
+// clone has none); any other failure, or a corpus without cases, fails t.
+func LoadCorpora(t testing.TB, own, shared string) []Corpus {
+	t.Helper()
+	var out []Corpus
+	for _, c := range []Corpus{{Dir: own}, {Dir: shared, Shared: true}} {
+		cases, err := Cases(c.Dir)
+		if c.Shared && errors.Is(err, fs.ErrNotExist) {
+			t.Logf("%s absent: shared corpus not checked", c.Dir)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cases) == 0 {
+			t.Fatalf("no cases in %s", c.Dir)
+		}
+		c.Cases = cases
+		out = append(out, c)
+	}
+	return out
 }

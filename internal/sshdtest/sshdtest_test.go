@@ -24,25 +24,14 @@ const (
 // With -update it rewrites the project's own expectations instead.
 func TestCorpus(t *testing.T) {
 	Require(t)
-	for _, dir := range []string{ownCorpus, sharedCorpus} {
-		cases, err := Cases(dir)
-		if dir == sharedCorpus && os.IsNotExist(err) {
-			t.Logf("%s absent: shared corpus not checked", dir)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(cases) == 0 {
-			t.Fatalf("no cases in %s", dir)
-		}
-		for _, c := range cases {
-			t.Run(filepath.Base(dir)+"/"+c.Name, func(t *testing.T) {
+	for _, corpus := range LoadCorpora(t, ownCorpus, sharedCorpus) {
+		for _, c := range corpus.Cases {
+			t.Run(corpus.Label()+"/"+c.Name, func(t *testing.T) {
 				if c.Broken != "" {
 					t.Skip(c.Broken)
 				}
 				got := Run(t, c.Root, MainConfig)
-				if *update && dir == ownCorpus {
+				if *update && !corpus.Shared {
 					if got.Expected() != c.Want {
 						t.Logf("updating %s", c.Path())
 					}
