@@ -31,6 +31,9 @@ type Options struct {
 	// getaddrinfo. Numeric addresses never reach it. Nil uses the hosts
 	// file and the system resolver.
 	Resolve func(host string) ([]netip.Addr, error)
+	// OpenSSH is the release to judge values for ("9.2"). Empty: the
+	// release installed in the tree (DetectOpenSSH), else the newest.
+	OpenSSH string
 }
 
 // Config is the effective configuration as sshd computes it from the files,
@@ -55,6 +58,8 @@ type Config struct {
 	// Warnings are problems that do not stop this sshd but are worth a
 	// look, chiefly keywords OpenSSH does not know.
 	Warnings []*Error
+	// OpenSSH is the release the values were judged for.
+	OpenSSH OpenSSH
 }
 
 // Port is one effective Port directive.
@@ -134,6 +139,8 @@ type loader struct {
 	includes []includeItem
 	errs     ErrorList
 	af       string
+	rel      release    // the OpenSSH release judged for (values.go)
+	vs       valueState // what the value checks carry (values.go)
 }
 
 type includeItem struct {
@@ -159,6 +166,7 @@ func Load(fsys fs.FS, name string, opts *Options) (*Config, error) {
 		l.opts.Resolve = defaultResolve
 	}
 	l.cfg = &Config{Main: name}
+	l.setRelease()
 	err := l.run(name)
 	return l.cfg, err
 }
@@ -288,6 +296,12 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 		}
 		return false
 	}
+	if known && !l.knownToRelease(f, ln, key) {
+		if !st.active {
+			l.fatalf(f.Path, ln.Num, "Directive '%s' is not allowed within a Match block", kw)
+		}
+		return false
+	}
 	if !known {
 		if !st.active {
 			// sshd refuses an unknown keyword inside a Match block
@@ -362,8 +376,10 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 		}
 		args = nil
 	default:
-		// Other keywords: sshport does not judge their values.
-		args = nil
+		var ok bool
+		if args, ok = l.values(f, ln, kw, key, args, st.active); !ok {
+			return false
+		}
 	}
 	if len(args) > 0 {
 		return l.errorf(f.Path, ln.Num, "keyword %s extra arguments at end of line", kw)
@@ -494,6 +510,7 @@ func hpdelim(s string) (host string, port *string, ok bool) {
 // fill_default_server_options and process_queued_listen_addrs do.
 func (l *loader) finish() {
 	c := l.cfg
+	l.assemble()
 	if len(c.Ports) == 0 {
 		c.Ports = []Port{{Port: defaultPort, Default: true, Value: "22"}}
 	}
