@@ -511,6 +511,7 @@ func hpdelim(s string) (host string, port *string, ok bool) {
 func (l *loader) finish() {
 	c := l.cfg
 	l.assemble()
+	l.postParse()
 	if len(c.Ports) == 0 {
 		c.Ports = []Port{{Port: defaultPort, Default: true, Value: "22"}}
 	}

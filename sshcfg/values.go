@@ -724,5 +724,3 @@ func gssKexName(n string) bool {
 	}
 	return false
 }
-
-

@@ -389,6 +389,9 @@ func (g *gen) match() string {
 // neutral lines are keywords sshport does not interpret; all but the last
 // few are allowed inside Match blocks.
 func (g *gen) neutral() string {
+	if g.p(60) {
+		return g.valueLine()
+	}
 	if g.p(8) {
 		return g.directive(g.pick("UseDNS", "PrintMotd"), "no")
 	}

@@ -40,6 +40,11 @@ func Path() string {
 	return ""
 }
 
+// OracleOpenSSH is the OpenSSH release of the sshd the corpus answers were
+// recorded with (Debian 12's 9.2), and that CI installs: tests judge
+// configurations for it.
+const OracleOpenSSH = "9.2"
+
 // InCI reports whether the CI environment variable is set to a true value.
 func InCI() bool {
 	v, err := strconv.ParseBool(os.Getenv("CI"))
