@@ -59,6 +59,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "config", Aliases: []string{"f"}, Value: sshcfg.DefaultConfig, Usage: "sshd's main configuration `FILE` (as sshd names it; under --root, inside the image)"},
 		&cli.StringFlag{Name: "root", Usage: "read the configuration under `DIR` as if DIR were / (an offline image); Includes and symlinks never leave DIR"},
 		&cli.BoolFlag{Name: "json", Usage: "print JSON for scripts instead of the report"},
+		&cli.StringFlag{Name: "openssh", Usage: "judge the config for OpenSSH `VERSION` (e.g. 9.2) instead of the installed one (found in the package database or sshd binary, else the newest)"},
 	}
 }
 
@@ -128,6 +129,7 @@ type target struct {
 	image   bool   // --root was given
 	config  string // main file as sshd names it
 	json    bool
+	openssh string // --openssh, as a release of sshcfg's tables
 }
 
 func targetOf(c *cli.Context) (target, error) {
@@ -135,6 +137,13 @@ func targetOf(c *cli.Context) (target, error) {
 		root:   global(c, "root", (*cli.Context).String),
 		config: global(c, "config", (*cli.Context).String),
 		json:   global(c, "json", (*cli.Context).Bool),
+	}
+	if v := global(c, "openssh", (*cli.Context).String); v != "" {
+		rel, err := sshcfg.ParseOpenSSH(v)
+		if err != nil {
+			return t, fmt.Errorf("--openssh: %v", err)
+		}
+		t.openssh = rel
 	}
 	if t.root == "" {
 		t.root = "/"
@@ -167,9 +176,9 @@ func targetOf(c *cli.Context) (target, error) {
 // load reads the configuration; an error is sshd's refusal or an
 // unreadable file, reported with exit code 2.
 func (t target) load() (*sshcfg.Config, error) {
-	cfg, err := sshcfg.Load(sshcfg.Root(t.root), t.config, nil)
+	cfg, err := sshcfg.Load(sshcfg.Root(t.root), t.config, &sshcfg.Options{OpenSSH: t.openssh})
 	if err != nil {
-		return cfg, &exitErr{code: exitError, err: err}
+		return cfg, &exitErr{code: exitError, err: refusal(cfg, err)}
 	}
 	return cfg, nil
 }

@@ -120,7 +120,7 @@ func (l *loader) algorithms(f *File, ln *Line, key, arg string, kind algKind, ac
 			l.fatalf(f.Path, ln.Num, msg+" (%s: OpenSSH %s only; this is OpenSSH %s)", arg, n, rs, l.rel)
 		}
 		l.cfg.Warnings = append(l.cfg.Warnings, &Error{File: f.Path, Line: ln.Num,
-			Msg: fmt.Sprintf(msg+" for OpenSSH %s: %s is known to OpenSSH %s only", arg, (allReleases &^ rs), n, rs)})
+			Msg: fmt.Sprintf(msg+" (OpenSSH %s refuse it: %s is known to OpenSSH %s only%s)", arg, allReleases&^rs, n, rs, assumedNote)})
 	}
 }
 

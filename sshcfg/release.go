@@ -10,6 +10,9 @@ import (
 	"strings"
 )
 
+// assumedNote ends a warning that depends on a release sshport assumed.
+const assumedNote = "; the installed OpenSSH was not found, so this is a warning: --openssh VERSION judges for one release"
+
 // allReleases is every release the tables describe.
 const allReleases = relSet(1)<<len(releaseNames) - 1
 
@@ -199,6 +202,6 @@ func (l *loader) knownToRelease(f *File, ln *Line, key string) bool {
 		return false
 	}
 	l.cfg.Warnings = append(l.cfg.Warnings, &Error{File: f.Path, Line: ln.Num,
-		Msg: fmt.Sprintf("Bad configuration option for OpenSSH %s: %s (known to OpenSSH %s only)", allReleases&^rs, ln.Keyword, rs)})
+		Msg: fmt.Sprintf("Bad configuration option: %s (OpenSSH %s refuse it: known to OpenSSH %s only%s)", ln.Keyword, allReleases&^rs, rs, assumedNote)})
 	return true
 }

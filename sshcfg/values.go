@@ -376,6 +376,10 @@ func (l *loader) values(f *File, ln *Line, kw, key string, args []Arg, active bo
 			fatal("Invalid %s algorithm \"%s\".", kw, a)
 		}
 	case "rdomain":
+		// Debian's and the other Linux builds lack
+		// HAVE_SYS_SET_PROCESS_RDOMAIN: sshd stops at the keyword
+		// (ListenAddress ... rdomain still works).
+		fatal("setting RDomain not supported on this platform.")
 		a := l.missing(f, ln, kw, next)
 		if !strings.EqualFold(a, "none") && a != "%D" && !validRDomain(a) {
 			fatal("invalid routing domain")

@@ -177,6 +177,27 @@ func (r *Result) ParseKeyLines(stdout string) error {
 	return nil
 }
 
+// notices are what sshd logs about a configuration it goes on with:
+// deprecated and unsupported keywords, host keys it cannot load.
+var notices = []string{": Deprecated option ", ": Unsupported option ", "Unable to load host key: ", "Could not load host certificate "}
+
+// withoutNotices drops sshd's notices from its stderr, leaving the errors.
+func withoutNotices(stderr string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(stderr, "\n") {
+		keep := true
+		for _, n := range notices {
+			if strings.Contains(l, n) {
+				keep = false
+			}
+		}
+		if keep {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
 // errLineRE matches sshd's two position styles: "FILE line N:" (fatal
 // errors from servconf.c) and "FILE: line N:" (bad configuration option).
 var errLineRE = regexp.MustCompile(`(?m)^(.+?):? line (\d+): `)
@@ -423,8 +444,8 @@ func runOnce(root, config string, extra ...string) (Result, error) {
 		return Result{}, fmt.Errorf("sshdtest: preparing namespace for %s: %s", root, res.Stderr)
 	}
 	if res.Refused() {
-		res.Err = res.Stderr
-		res.ErrLines = ErrLines(res.Stderr)
+		res.Err = withoutNotices(res.Stderr)
+		res.ErrLines = ErrLines(res.Err)
 		return res, nil
 	}
 	if err := res.ParseKeyLines(res.Stdout); err != nil {
