@@ -1,9 +1,9 @@
 package sshcfg
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"regexp"
 	"strconv"
@@ -134,41 +134,88 @@ func DetectOpenSSH(fsys fs.FS) (OpenSSH, bool) {
 	return OpenSSH{}, false
 }
 
-// packageVersion reads a dpkg- or apk-style database of paragraphs.
+// packageVersion finds pkg's paragraph in a dpkg- or apk-style database
+// of paragraphs and reads its version. dpkg's status file is large
+// (hundreds of KB): it is searched, not split into lines.
 func packageVersion(fsys fs.FS, name, pkgField, verField, pkg string) (OpenSSH, bool) {
-	data, err := fs.ReadFile(fsys, name)
+	key := []byte(pkgField + pkg + "\n")
+	data, err := readThrough(fsys, name, key)
 	if err != nil {
 		return OpenSSH{}, false
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	inPkg, installed, ver := false, true, ""
-	flush := func() (OpenSSH, bool) {
-		if inPkg && installed && ver != "" {
-			if idx, ok := releaseFor(ver); ok {
-				return OpenSSH{Version: releaseNames[idx], Source: "/" + name, Found: ver}, true
+	for off := 0; ; {
+		i := bytes.Index(data[off:], key)
+		if i < 0 {
+			return OpenSSH{}, false
+		}
+		i += off
+		off = i + len(key)
+		if i > 0 && data[i-1] != '\n' {
+			continue // a field ending in the same words
+		}
+		start := bytes.LastIndex(data[:i], []byte("\n\n")) + 1
+		end := bytes.Index(data[i:], []byte("\n\n"))
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += i
+		}
+		ver, installed := "", true
+		for _, line := range strings.Split(string(data[start:end]), "\n") {
+			switch {
+			case strings.HasPrefix(line, verField):
+				ver = strings.TrimSpace(line[len(verField):])
+			case strings.HasPrefix(line, "Status: "):
+				// dpkg keeps removed packages ("deinstall ok config-files").
+				installed = strings.HasSuffix(line, " installed")
 			}
 		}
-		return OpenSSH{}, false
-	}
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if v, ok := flush(); ok {
-				return v, true
-			}
-			inPkg, installed, ver = false, true, ""
-		case strings.HasPrefix(line, pkgField):
-			inPkg = strings.TrimSpace(line[len(pkgField):]) == pkg
-		case strings.HasPrefix(line, verField):
-			ver = strings.TrimSpace(line[len(verField):])
-		case strings.HasPrefix(line, "Status: "):
-			// dpkg keeps removed packages' paragraphs ("deinstall ok config-files").
-			installed = strings.HasSuffix(line, " installed")
+		if !installed || ver == "" {
+			continue
+		}
+		if idx, ok := releaseFor(ver); ok {
+			return OpenSSH{Version: releaseNames[idx], Source: "/" + name, Found: ver}, true
 		}
 	}
-	return flush()
+}
+
+// readThrough reads name up to the end of the first paragraph holding key
+// (or to its end), so that a package listed early is found without reading
+// the rest of a large database.
+func readThrough(fsys fs.FS, name string, key []byte) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size := 64 << 10
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && fi.Size() < 64<<20 {
+		size = int(fi.Size()) + 1
+	}
+	data := make([]byte, 0, size)
+	found := -1
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		from := max(0, len(data)-len(key))
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if found < 0 {
+			if i := bytes.Index(data[from:], key); i >= 0 {
+				found = from + i
+			}
+		}
+		if found >= 0 && bytes.Contains(data[found:], []byte("\n\n")) {
+			return data, nil
+		}
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // setRelease picks the release to judge for: Options.OpenSSH, else the
