@@ -45,7 +45,7 @@ var (
 func main() {
 	flag.Parse()
 	if *gitDir == "" {
-		log.Fatal("genalgs: -git DIR is required (a clone of openssh-portable)")
+		log.Fatal("genalgs: -git DIR is required: a clone of openssh-portable (go generate passes $OPENSSH_PORTABLE_GIT)")
 	}
 	tags := releaseTags()
 	if len(tags) == 0 {
