@@ -111,6 +111,10 @@ func (l *loader) algorithms(f *File, ln *Line, key, arg string, kind algKind, ac
 			rs |= patternReleases(n)
 		}
 		if rs&r != 0 {
+			if exact := releasesOf(kind, n); !l.rel.detected && exact != 0 && exact != allReleases {
+				l.cfg.Warnings = append(l.cfg.Warnings, &Error{File: f.Path, Line: ln.Num,
+					Msg: fmt.Sprintf("%s: OpenSSH %s refuse %s (known to OpenSSH %s%s)", ln.Keyword, allReleases&^exact, n, exact, assumedNote)})
+			}
 			continue
 		}
 		if rs == 0 {

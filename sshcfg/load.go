@@ -288,6 +288,13 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 	}
 	key := strings.ToLower(kw)
 	flags, known := keywords[key]
+	if rs := keywordReleases[key]; !known && rs != 0 {
+		// A keyword of some OpenSSH release that the list above lacks.
+		known, flags = true, kwGlobal
+		if keywordMatchReleases[key]&l.rel.bit() != 0 {
+			flags |= kwMatch
+		}
+	}
 	if !known && strings.HasPrefix(kw, "\ufeff") {
 		// A byte-order mark is no vendor's keyword: every sshd refuses it.
 		l.errorf(f.Path, ln.Num, "Bad configuration option: %s (the file starts with a UTF-8 byte-order mark, which sshd does not accept: save it without one)", sshdQuote(kw))
@@ -316,13 +323,8 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 		return l.errorf(f.Path, ln.Num, "%s", ln.SyntaxErr)
 	}
 	l.cfg.Directives = append(l.cfg.Directives, Directive{File: f.Path, Line: ln, Key: key, Active: st.active, InMatch: st.inMatch})
-	if !st.active && known && flags&kwMatch == 0 {
-		if flags&kwVaries != 0 {
-			l.cfg.Warnings = append(l.cfg.Warnings, &Error{File: f.Path, Line: ln.Num,
-				Msg: fmt.Sprintf("Directive '%s' is not allowed within a Match block by OpenSSH before 10.0", kw)})
-		} else {
-			l.fatalf(f.Path, ln.Num, "Directive '%s' is not allowed within a Match block", kw)
-		}
+	if !st.active && known && !l.matchAllowed(f, ln, key, flags) {
+		l.fatalf(f.Path, ln.Num, "Directive '%s' is not allowed within a Match block", kw)
 	}
 	args := ln.Args
 	switch key {

@@ -252,3 +252,26 @@ func (l *loader) knownToRelease(f *File, ln *Line, key string) bool {
 		Msg: fmt.Sprintf("Bad configuration option: %s (OpenSSH %s refuse it: known to OpenSSH %s only%s)", ln.Keyword, allReleases&^rs, rs, assumedNote)})
 	return true
 }
+
+// matchAllowed reports whether the release judged for allows keyword key
+// inside a Match block (SSHCFG_MATCH in its keywords[]). Where releases
+// differ and the release is assumed, it warns and allows.
+func (l *loader) matchAllowed(f *File, ln *Line, key string, flags kwFlags) bool {
+	if _, ok := keywordReleases[key]; !ok {
+		return flags&kwMatch != 0 // a vendor keyword: the list in keywords.go
+	}
+	rs := keywordMatchReleases[key]
+	if rs&l.rel.bit() != 0 {
+		if refuse := keywordReleases[key] &^ rs; refuse != 0 && !l.rel.detected {
+			l.cfg.Warnings = append(l.cfg.Warnings, &Error{File: f.Path, Line: ln.Num,
+				Msg: fmt.Sprintf("Directive '%s' is not allowed within a Match block by OpenSSH %s (only %s allow it%s)", ln.Keyword, refuse, rs, assumedNote)})
+		}
+		return true
+	}
+	if rs != 0 && !l.rel.detected {
+		l.cfg.Warnings = append(l.cfg.Warnings, &Error{File: f.Path, Line: ln.Num,
+			Msg: fmt.Sprintf("Directive '%s' is not allowed within a Match block by OpenSSH %s (only %s allow it%s)", ln.Keyword, keywordReleases[key]&^rs, rs, assumedNote)})
+		return true
+	}
+	return false
+}

@@ -45,6 +45,7 @@ func init() {
 		"skeyauthentication", "printmotd", "printlastlog", "x11forwarding", "x11uselocalhost",
 		"permittty", "permituserrc", "strictmodes", "tcpkeepalive", "keepalive", "permitemptypasswords",
 		"usedns", "allowagentforwarding", "disableforwarding", "streamlocalbindunlink", "exposeauthinfo",
+		"refuseconnection",
 		// Debian's GSSAPI key exchange and banner patches.
 		"gssapikeyexchange", "gssapistorecredentialsonrekey", "debianbanner"} {
 		flagKeywords[k] = true
@@ -90,7 +91,7 @@ func (l *loader) values(f *File, ln *Line, kw, key string, args []Arg, active bo
 		args = args[1:]
 		return a, true
 	}
-	if _, ok := keywords[key]; !ok {
+	if _, ok := keywords[key]; !ok && keywordReleases[key] == 0 {
 		return nil, true // a vendor's keyword: not judged
 	}
 	if keywordIgnoredReleases[key]&l.rel.bit() != 0 {
@@ -129,7 +130,7 @@ func (l *loader) values(f *File, ln *Line, kw, key string, args []Arg, active bo
 			}
 		}
 	case "hostkey", "hostcertificate", "pidfile", "modulifile", "xauthlocation", "banner",
-		"trustedusercakeys", "revokedkeys", "hostdsakey":
+		"trustedusercakeys", "revokedkeys", "hostdsakey", "sshdsessionpath", "sshdauthpath":
 		if a, ok := next(); !ok || a == "" {
 			fatal("missing file name.")
 		}

@@ -91,6 +91,10 @@ var valueCases = []valueCase{
 		errs: []string{f + " line 1: Bad configuration option: PerSourcePenalties (OpenSSH 9.8 and later only; this is OpenSSH 9.2)", f + ": terminating, 1 bad configuration options"}},
 	{name: "removed name, release assumed", conf: "Ciphers aes128-ctr,arcfour\n", openssh: "-", warn: "(OpenSSH 7.6 and later refuse it: arcfour is known to OpenSSH 7.4 to 7.5 only; the installed OpenSSH was not found"},
 	{name: "inactive match checked too", conf: "Match User bob\n\tMaxAuthTries lots\n", errs: []string{f + " line 2: MaxAuthTries integer value invalid."}},
+	{name: "new name, release assumed", conf: "KexAlgorithms mlkem768x25519-sha256\n", openssh: "-", warn: "line 1: KexAlgorithms: OpenSSH 7.4 to 9.8 refuse mlkem768x25519-sha256 (known to OpenSSH 9.9 and later; the installed OpenSSH was not found"},
+	{name: "subsystem in match, 9.2", conf: "Match User sftp\n\tSubsystem sftp internal-sftp\n", errs: []string{f + " line 2: Directive 'Subsystem' is not allowed within a Match block"}},
+	{name: "subsystem in match, 9.5", conf: "Match User sftp\n\tSubsystem sftp internal-sftp\n", openssh: "9.5"},
+	{name: "subsystem in match, assumed", conf: "Match User sftp\n\tSubsystem sftp internal-sftp\n", openssh: "-", warn: "line 2: Directive 'Subsystem' is not allowed within a Match block by OpenSSH 7.4 to 9.4 (only 9.5 and later allow it"},
 	{name: "rdomain", conf: "RDomain %D\n", errs: []string{f + " line 1: setting RDomain not supported on this platform."}},
 }
 
