@@ -231,6 +231,17 @@ func (l *loader) values(f *File, ln *Line, kw, key string, args []Arg, active bo
 			}
 		}
 	case "subsystem":
+		if keywordMatchReleases[key]&l.rel.bit() != 0 {
+			// 9.5 and later (Subsystem in Match blocks): a name and a
+			// command; a second definition of a name is ignored.
+			a, ok1 := next()
+			b, ok2 := next()
+			if !ok1 || a == "" || !ok2 || b == "" {
+				fatal("%s missing argument.", kw)
+			}
+			args = nil
+			break
+		}
 		if len(l.vs.subsystems) >= maxSubsystems {
 			fatal("too many subsystems defined.")
 		}

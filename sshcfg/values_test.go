@@ -63,6 +63,8 @@ var valueCases = []valueCase{
 	{name: "command with user", conf: "AuthorizedKeysCommandUser nobody\nAuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys %u\n"},
 	{name: "subsystem twice", conf: "Subsystem sftp internal-sftp\nSubsystem sftp /usr/lib/openssh/sftp-server\n", errs: []string{f + " line 2: Subsystem 'sftp' already defined."}},
 	{name: "subsystem no command", conf: "Subsystem sftp\n", errs: []string{f + " line 1: Missing subsystem command."}},
+	{name: "subsystem twice, 9.5", conf: "Subsystem sftp internal-sftp\nSubsystem sftp /usr/lib/openssh/sftp-server\n", openssh: "9.5"},
+	{name: "subsystem no command, 9.5", conf: "Subsystem sftp\n", openssh: "9.5", errs: []string{f + " line 1: Subsystem missing argument."}},
 	{name: "deprecated", conf: "Protocol 2\nUsePrivilegeSeparation sandbox\nRSAAuthentication whatever\n"},
 	{name: "debian keywords", conf: "DebianBanner no\nGSSAPIKeyExchange no\n"},
 	{name: "debian flag bad", conf: "DebianBanner maybe\n", errs: []string{f + ` line 1: unsupported option "maybe".`}},
