@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,34 +47,20 @@ func TestDifferential(t *testing.T) {
 	seed := *diffSeed
 	stats := map[string]int{}
 	var failures []string
+	var mu sync.Mutex
 	start := time.Now()
-	for i := range n {
-		tree := sshdtest.Generate(rand.New(rand.NewPCG(seed, uint64(i))))
-		dir := filepath.Join(t.TempDir(), "root")
-		if err := tree.Write(dir); err != nil {
-			t.Fatal(err)
+	// Trees are independent: a few workers keep both cores busy while
+	// sshd starts (each tree costs one to three sshd runs).
+	t.Run("trees", func(t *testing.T) {
+		for w := range diffWorkers {
+			t.Run(fmt.Sprint(w), func(t *testing.T) {
+				t.Parallel()
+				for i := w; i < n; i += diffWorkers {
+					differentialTree(t, seed, i, &mu, stats, &failures)
+				}
+			})
 		}
-		kind, detail := compareTree(t, tree, dir)
-		stats[kind]++
-		if detail == "" {
-			os.RemoveAll(dir)
-			continue
-		}
-		failures = append(failures, kind)
-		if len(failures) <= 10 {
-			// Kept after the test (t.TempDir would be removed) so that
-			// the tree can be given to sshd and sshport by hand.
-			keep, err := os.MkdirTemp("", fmt.Sprintf("sshport-differential-%d-%d-", seed, i))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tree.Write(keep); err != nil {
-				t.Fatal(err)
-			}
-			t.Errorf("seed %d tree %d (rerun: go test -run TestDifferential -diffseed %d -diffn %d): %s\ntree written to %s\n%s",
-				seed, i, seed, i+1, detail, keep, tree)
-		}
-	}
+	})
 	d := time.Since(start)
 	var ks []string
 	for k, v := range stats {
@@ -88,6 +75,44 @@ func TestDifferential(t *testing.T) {
 	// outcome; a change that made it produce only refusals would pass.
 	if n >= 300 && (stats["agree-accept"] < n/5 || stats["agree-refuse"] < n/10 || stats["agree-badoption"] == 0) {
 		t.Errorf("generator out of balance: %v", stats)
+	}
+}
+
+// diffWorkers is how many trees are compared at once.
+const diffWorkers = 4
+
+// differentialTree generates tree i of seed, compares sshd and sshcfg on
+// it and records the outcome.
+func differentialTree(t *testing.T, seed uint64, i int, mu *sync.Mutex, stats map[string]int, failures *[]string) {
+	tree := sshdtest.Generate(rand.New(rand.NewPCG(seed, uint64(i))))
+	dir := filepath.Join(t.TempDir(), fmt.Sprint("root", i))
+	if err := tree.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	kind, detail := compareTree(t, tree, dir)
+	mu.Lock()
+	stats[kind]++
+	if detail != "" {
+		*failures = append(*failures, kind)
+	}
+	nfail := len(*failures)
+	mu.Unlock()
+	if detail == "" {
+		os.RemoveAll(dir)
+		return
+	}
+	if nfail <= 10 {
+		// Kept after the test (t.TempDir would be removed) so that
+		// the tree can be given to sshd and sshport by hand.
+		keep, err := os.MkdirTemp("", fmt.Sprintf("sshport-differential-%d-%d-", seed, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tree.Write(keep); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("seed %d tree %d (rerun: go test -run TestDifferential -diffseed %d -diffn %d): %s\ntree written to %s\n%s",
+			seed, i, seed, i+1, detail, keep, tree)
 	}
 }
 
