@@ -145,18 +145,8 @@ func (c *Config) PlanPort(alias string, port int, o PlanOptions) (*PortPlan, err
 	case s == nil:
 		file = main
 		if b := ownBlock(main, alias); b != nil {
-			last, ind := lastDirective(main, b)
-			if last != b {
-				indent = ind
-			}
-			p.Action, p.At = ActionAddPort, Ref{main.Path, last.Num}
-			line := indent + "Port " + strconv.Itoa(port)
-			out = replaceLine(main.Syntax, last.Num, func(raw []byte) []byte {
-				if last.EOL() == "" {
-					return concat(raw, []byte(eol+line))
-				}
-				return concat(raw, []byte(line+eol))
-			})
+			p.Action = ActionAddPort
+			p.At, out = addPort(main, b, eol, indent, port)
 			break
 		}
 		p.Action, p.At = ActionAddBlock, Ref{main.Path, 0}
@@ -190,6 +180,13 @@ func (c *Config) PlanPort(alias string, port int, o PlanOptions) (*PortPlan, err
 			if b.Num <= anchor {
 				start = b
 			}
+		}
+		if b := ownBlock(main, alias); b != nil && start != nil && b.Num < start.Num {
+			// The alias's own block is read before the line that
+			// decides now: a Port line there wins.
+			p.Action = ActionAddPort
+			p.At, out = addPort(main, b, eol, indent, port)
+			break
 		}
 		block := "Host " + alias + eol + indent + "Port " + strconv.Itoa(port) + eol
 		p.Action = ActionAddBlock
@@ -276,6 +273,23 @@ func ownBlock(f *File, alias string) *sshcfg.Line {
 		}
 	}
 	return nil
+}
+
+// addPort adds a Port line after the last directive of the block that
+// starts at b, indented like that directive (indent when the block is
+// empty).
+func addPort(f *File, b *sshcfg.Line, eol, indent string, port int) (Ref, []byte) {
+	last, ind := lastDirective(f, b)
+	if last != b {
+		indent = ind
+	}
+	line := indent + "Port " + strconv.Itoa(port)
+	return Ref{f.Path, last.Num}, replaceLine(f.Syntax, last.Num, func(raw []byte) []byte {
+		if last.EOL() == "" {
+			return concat(raw, []byte(eol+line))
+		}
+		return concat(raw, []byte(line+eol))
+	})
 }
 
 // lastDirective returns the last directive line of the block that starts
