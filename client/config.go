@@ -201,22 +201,16 @@ func (f *File) agree() error {
 // them: relative names below ~/.ssh (or /etc/ssh for the system file), "~/"
 // the home directory, matches in glob(3)'s sorted order.
 func (c *Config) glob(file string, line int, arg string) ([]string, error) {
-	p := arg
-	switch {
-	case strings.HasPrefix(p, "~"):
+	if strings.HasPrefix(arg, "~") {
 		if c.opts.System {
 			return nil, fmt.Errorf("%s line %d: bad include path %s", file, line, arg)
 		}
-		if p != "~" && !strings.HasPrefix(p, "~/") {
+		if arg != "~" && !strings.HasPrefix(arg, "~/") {
 			return nil, fmt.Errorf("%s line %d: Include %s: ~user is not supported by sshport", file, line, arg)
 		}
-		p = path.Join(c.opts.Home, strings.TrimPrefix(p, "~"))
-	case !path.IsAbs(p) && c.opts.System:
-		p = path.Join("/etc/ssh", p)
-	case !path.IsAbs(p):
-		p = path.Join(c.opts.Home, ".ssh", p)
 	}
-	if !path.IsAbs(p) {
+	p := c.includePath(arg)
+	if p == "" {
 		return nil, fmt.Errorf("%s line %d: Include %s: no home directory to read it from", file, line, arg)
 	}
 	m, err := fs.Glob(c.opts.FS, strings.TrimPrefix(path.Clean(p), "/"))
@@ -238,6 +232,24 @@ func (c *Config) glob(file string, line int, arg string) ([]string, error) {
 		out = append(out, "/"+s)
 	}
 	return out, nil
+}
+
+// includePath returns the absolute pattern an Include argument stands
+// for, or "" when it needs a home directory there is none of.
+func (c *Config) includePath(arg string) string {
+	p := arg
+	switch {
+	case p == "~" || strings.HasPrefix(p, "~/"):
+		p = path.Join(c.opts.Home, strings.TrimPrefix(p, "~"))
+	case !path.IsAbs(p) && c.opts.System:
+		p = path.Join("/etc/ssh", p)
+	case !path.IsAbs(p):
+		p = path.Join(c.opts.Home, ".ssh", p)
+	}
+	if !path.IsAbs(p) {
+		return ""
+	}
+	return path.Clean(p)
 }
 
 // Act says whether ssh reads a line for the alias.
@@ -390,4 +402,24 @@ func (c *Config) Data(file string) []byte {
 		return f.Syntax.Bytes()
 	}
 	return nil
+}
+
+// IncludePatterns returns the Include patterns of every file read, as
+// absolute glob patterns: files a backup must not be named like.
+func (c *Config) IncludePatterns() []string {
+	var out []string
+	for _, name := range c.Files() {
+		f := c.files[name]
+		for _, l := range f.Syntax.Lines {
+			if !strings.EqualFold(l.Keyword, "include") {
+				continue
+			}
+			for _, a := range l.Args {
+				if p := c.includePath(a.Text); p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
 }
