@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -39,6 +40,7 @@ func clientCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "port", Usage: "the new port `N`"},
 			&cli.StringFlag{Name: "file", Usage: "ssh client configuration `PATH` (default ~/.ssh/config; may be /etc/ssh/ssh_config)"},
 			&cli.StringSliceFlag{Name: "known-hosts", Usage: "known_hosts `FILE` to update (repeatable); auto: the UserKnownHostsFile files ssh uses for ALIAS"},
+			&cli.IntFlag{Name: "old-port", Usage: "with --known-hosts: copy the keys trusted on port `M` (default: the port the file gives ALIAS now)"},
 			&cli.BoolFlag{Name: "apply", Usage: "write the change: lock, backup, atomic write, ssh -G check, roll back on failure"},
 			&cli.StringFlag{Name: "backup-suffix", Usage: "name backups FILE`SUFFIX` (default .sshport-YYYYMMDDTHHMMSS)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON for scripts instead of the report"},
@@ -139,7 +141,10 @@ func runClient(c *cli.Context, e *env) error {
 	}
 
 	if khs := c.StringSlice("known-hosts"); len(khs) > 0 {
-		chs, err := knownHostsChanges(cfg, alias, plan, home, khs, rep)
+		if o := c.Int("old-port"); c.IsSet("old-port") && (o < 1 || o > 65535) {
+			return usageErr("--old-port %d: not a port number 1-65535", o)
+		}
+		chs, err := knownHostsChanges(cfg, alias, plan, c.Int("old-port"), home, khs, rep)
 		if err != nil {
 			return &exitErr{code: exitError, err: err}
 		}
@@ -187,7 +192,7 @@ func runClient(c *cli.Context, e *env) error {
 
 // knownHostsChanges plans the known_hosts additions for each --known-hosts
 // value ("auto": the files ssh uses for the alias).
-func knownHostsChanges(cfg *client.Config, alias string, plan *client.PortPlan, home string, flags []string, rep *clientReport) ([]suggest.FileChange, error) {
+func knownHostsChanges(cfg *client.Config, alias string, plan *client.PortPlan, oldFlag int, home string, flags []string, rep *clientReport) ([]suggest.FileChange, error) {
 	tgt, err := cfg.Target(alias)
 	if err != nil {
 		return nil, err
@@ -216,7 +221,19 @@ func knownHostsChanges(cfg *client.Config, alias string, plan *client.PortPlan, 
 		}
 		files = append(files, abs)
 	}
-	oldNames := client.HostNames(alias, tgt.HostName, plan.OldPort)
+	// Keys trusted on the old port, and those recorded without a port:
+	// ssh itself accepts those on any port when [host]:port is unknown
+	// (sshconnect.c, "checking without port identifier").
+	oldPort := plan.OldPort
+	if oldFlag != 0 {
+		oldPort = oldFlag
+	}
+	oldNames := client.HostNames(alias, tgt.HostName, oldPort)
+	for _, n := range client.HostNames(alias, tgt.HostName, 22) {
+		if !slices.Contains(oldNames, n) {
+			oldNames = append(oldNames, n)
+		}
+	}
 	newNames := client.HostNames(alias, tgt.HostName, plan.Port)
 	var out []suggest.FileChange
 	seen := map[string]bool{}

@@ -98,6 +98,19 @@ func TestPlanKnownHosts(t *testing.T) {
 			if len(p.Adds) != tt.wantAdds {
 				t.Fatalf("%d lines added, want %d: %+v %v", len(p.Adds), tt.wantAdds, p.Adds, p.Notes)
 			}
+			if tt.wantAdds > 0 && tt.marker == "" {
+				// Before: x/crypto's reader, which looks up
+				// [host]:port only, does not trust the key there.
+				cb, err := knownhosts.New(kh)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := p.Adds[0].Name
+				addr := strings.Replace(strings.TrimPrefix(n, "["), "]:", ":", 1)
+				if err := cb(addr, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 20022}, mustAuthorized(t, key)); err == nil {
+					t.Errorf("knownhosts already trusts the key for %s before the change", n)
+				}
+			}
 			if tt.wantAdds == 0 {
 				if p.Change != nil {
 					t.Errorf("a change with nothing added")
