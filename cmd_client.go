@@ -30,11 +30,11 @@ func clientCommand(e *env) *cli.Command {
 		Description: "Finds the line that decides the port ssh uses for ALIAS, as ssh reads the file (first value\n" +
 			"obtained wins; Host patterns; Include), and prints the smallest edit that sets port N: that\n" +
 			"Port line when its Host block is ALIAS's own, else a new \"Host ALIAS\" block placed before the\n" +
-			"block that would win. A Port line in a Match block is refused (not evaluated). With\n" +
-			"--known-hosts, every key already trusted for ALIAS (or its HostName) is added for\n" +
-			"[ALIAS]:N (and [HOSTNAME]:N), hashed like the entry it comes from, so ssh does not ask\n" +
-			"again; no trust is invented. --apply writes atomically with backups and checks the\n" +
-			"result with `ssh -G`.",
+			"block that would win. A Port line in a Match block is refused (Match is not evaluated).\n" +
+			"With --known-hosts, every key already trusted for ALIAS or its HostName (on the old port, or\n" +
+			"recorded without a port) is added for [ALIAS]:N and [HOSTNAME]:N, hashed like the entry it\n" +
+			"comes from, so that StrictHostKeyChecking clients connect without a prompt; no trust is\n" +
+			"invented. --apply writes atomically with backups and checks the result with `ssh -G`.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "host", Usage: "the `ALIAS` as typed after ssh (a literal name)"},
 			&cli.IntFlag{Name: "port", Usage: "the new port `N`"},
