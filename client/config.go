@@ -52,13 +52,15 @@ type File struct {
 	blocks []*sshcfg.Line       // Host and Match lines, in order
 	incs   map[int][]string     // Include line number -> files it reads (absolute)
 	lines  map[int]*sshcfg.Line // by line number
+	height int                  // longest chain of Includes below it
 }
 
 // Config is a configuration file and every file it includes.
 type Config struct {
-	Main  *File
-	opts  Options
-	files map[string]*File
+	Main    *File
+	opts    Options
+	files   map[string]*File
+	loading map[string]bool // files being loaded (Include loop detection)
 }
 
 // Load reads the configuration file at path (absolute) and every file it
@@ -69,7 +71,7 @@ func Load(file string, o Options) (*Config, error) {
 	if !path.IsAbs(file) {
 		return nil, fmt.Errorf("%s: not an absolute path", file)
 	}
-	c := &Config{opts: o, files: map[string]*File{}}
+	c := &Config{opts: o, files: map[string]*File{}, loading: map[string]bool{}}
 	f, err := c.load(path.Clean(file), 0)
 	if err != nil {
 		return nil, err
@@ -86,12 +88,19 @@ func (c *Config) readFile(name string) ([]byte, error) {
 }
 
 func (c *Config) load(name string, depth int) (*File, error) {
-	if f, ok := c.files[name]; ok {
-		return f, nil
-	}
-	if depth > maxDepth {
+	if depth > maxDepth || c.loading[name] {
+		// A file that includes itself, directly or not, is read
+		// again until ssh's depth limit stops it.
 		return nil, fmt.Errorf("%s: too many recursive configuration includes", name)
 	}
+	if f, ok := c.files[name]; ok {
+		if depth+f.height > maxDepth {
+			return nil, fmt.Errorf("%s: too many recursive configuration includes", name)
+		}
+		return f, nil
+	}
+	c.loading[name] = true
+	defer delete(c.loading, name)
 	data, err := c.readFile(name)
 	if err != nil {
 		return nil, err
@@ -145,9 +154,11 @@ func (c *Config) load(name string, depth int) (*File, error) {
 	}
 	for _, l := range syn.Lines {
 		for _, inc := range f.incs[l.Num] {
-			if _, err := c.load(inc, depth+1); err != nil {
+			sub, err := c.load(inc, depth+1)
+			if err != nil {
 				return nil, fmt.Errorf("%w (included from %s line %d)", err, name, l.Num)
 			}
+			f.height = max(f.height, sub.height+1)
 		}
 	}
 	return f, nil
