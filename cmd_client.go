@@ -135,6 +135,17 @@ func runClient(c *cli.Context, e *env) error {
 	if plan.Deciding != nil {
 		rep.Deciding = plan.Deciding.String()
 	}
+	if system {
+		// ssh reads the user's file first: a Port there wins.
+		if u, err := user.Current(); err == nil && u.HomeDir != "" {
+			uf := filepath.Join(u.HomeDir, ".ssh", "config")
+			if uc, err := client.Load(uf, client.Options{FS: opts.FS, Home: home}); err == nil {
+				if s := uc.Lookup(alias, "port"); s != nil {
+					rep.Notes = append(rep.Notes, fmt.Sprintf("%s sets the port for %s first (ssh reads it before %s): that user still gets port %s", s.Ref, alias, file, s.Value()))
+				}
+			}
+		}
+	}
 	var changes []suggest.FileChange
 	for _, ch := range plan.Changes {
 		changes = append(changes, suggest.FileChange{Path: ch.Path, Old: ch.Old, New: ch.New})
