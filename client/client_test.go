@@ -95,6 +95,14 @@ var planCases = []planCase{
 		".ssh/config":   "Host web*\n  Include web.conf\nHost *\n  User nobody\n",
 		".ssh/web.conf": "Port 2222\n"},
 		alias: "web1", port: 20022, others: []string{"web2", "other"}, action: ActionAddBlock},
+	{name: "include in a block that does not apply", files: map[string]string{
+		".ssh/config":   "Host other\n  Include web.conf\nHost *\n  Port 2200\n",
+		".ssh/web.conf": "Host web1\n  Port 9\n"},
+		alias: "web1", port: 20022, others: []string{"other", "web2"}, action: ActionAddBlock},
+	{name: "block state restored after an Include", files: map[string]string{
+		".ssh/config":   "Host web1\n  Include inc.conf\n  Port 2222\nHost *\n  Port 2200\n",
+		".ssh/inc.conf": "Host other\n  User x\n"},
+		alias: "web1", port: 20022, others: []string{"other", "web2"}, action: ActionEdit},
 	{name: "top-level port", files: map[string]string{".ssh/config": "# my config\nPort 2222\nUser deploy\n\nHost other\n  HostName 10.0.0.9\n"},
 		alias: "web1", port: 20022, others: []string{"other", "zzz"}, action: ActionAddBlock},
 	{name: "CRLF edit", files: map[string]string{".ssh/config": "Host web1\r\n    Port 22\r\nHost *\r\n    User x\r\n"},
