@@ -209,7 +209,7 @@ func (c *Config) PlanPort(alias string, port int, o PlanOptions) (*PortPlan, err
 		first := firstDirective(main)
 		p.At = Ref{main.Path, first.Num}
 		out = replaceLine(main.Syntax, first.Num, func(raw []byte) []byte {
-			return concat([]byte(block+"Host *"+eol), raw)
+			return concat([]byte(block+eol+"Host *"+eol), raw)
 		})
 		p.Notes = append(p.Notes, fmt.Sprintf("%s sets the port for every host before any Host line: the new block goes first, followed by \"Host *\" so those lines still apply to every host", s.Ref))
 	}
