@@ -189,3 +189,47 @@ func clientEndToEnd(t *testing.T, port int, hostPub, id string, oneRun bool) {
 		t.Errorf("second run changed known_hosts")
 	}
 }
+
+// TestClientReadOnly: a configuration on a read-only mount is refused
+// before anything is written (exit 2, the file named). The sshport run
+// happens in a child process inside a private mount namespace, so the
+// read-only mount never shows outside it.
+func TestClientReadOnly(t *testing.T) {
+	if dir := os.Getenv("SSHPORT_CLIENT_RO_CHILD"); dir != "" {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"sshport", "client", "--host", "web1", "--port", "20022",
+			"--file", filepath.Join(dir, "config"), "--apply"}, &out, &errb, checker.Static{})
+		fmt.Printf("exit %d\n%s%s", code, out.String(), errb.String())
+		return
+	}
+	unshare, err := exec.LookPath("unshare")
+	if os.Geteuid() != 0 || err != nil {
+		if sshdtest.InCI() {
+			t.Fatalf("needs root and unshare(1) (CI is set)")
+		}
+		t.Skip("needs root (root ignores permission bits: only a read-only mount tests this) and unshare(1)")
+	}
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config")
+	old := "Host web1\n  Port 2222\n"
+	if err := os.WriteFile(config, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(unshare, "-m", "--propagation", "private", "sh", "-ec",
+		`mount --bind "$1" "$1"; mount -o remount,bind,ro "$1"; exec "$2" -test.run='^TestClientReadOnly$'`, "sh", dir, os.Args[0])
+	cmd.Env = append(os.Environ(), "SSHPORT_CLIENT_RO_CHILD="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	want := "exit 2\nsshport: " + config + " cannot be changed: not writable by you: read-only file system\n"
+	if !strings.HasPrefix(string(out), want) {
+		t.Errorf("child printed:\n%s\nwant:\n%s", out, want)
+	}
+	if got, _ := os.ReadFile(config); string(got) != old {
+		t.Errorf("config changed: %q", got)
+	}
+	if m, _ := filepath.Glob(config + ".sshport-*"); len(m) != 0 {
+		t.Errorf("backups made: %v", m)
+	}
+}
