@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -18,6 +19,10 @@ const SystemConfig = "/etc/ssh/ssh_config"
 
 // maxDepth is how deep ssh follows Include (readconf.c READCONF_MAX_DEPTH).
 const maxDepth = 16
+
+// keywordRE matches what can be an ssh_config keyword: every one is made
+// of ASCII letters and digits. Anything else ssh refuses.
+var keywordRE = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 
 // Options say where a configuration is read from.
 type Options struct {
@@ -120,6 +125,9 @@ func (c *Config) load(name string, depth int) (*File, error) {
 		}
 		if l.SyntaxErr != "" {
 			return nil, fmt.Errorf("%s line %d: %s", name, l.Num, l.SyntaxErr)
+		}
+		if !keywordRE.MatchString(l.Keyword) {
+			return nil, fmt.Errorf("%s: line %d: Bad configuration option: %s", name, l.Num, l.Keyword)
 		}
 		if len(l.Args) == 0 {
 			return nil, fmt.Errorf("%s line %d: no argument after keyword %q", name, l.Num, l.Keyword)
@@ -383,11 +391,12 @@ func (c *Config) Lookup(alias, keyword string) *Setting {
 	return found
 }
 
-// Matches returns the Match lines ssh may evaluate for alias, in order.
+// Matches returns the Match lines, other than a plain "Match all", that
+// ssh may evaluate for alias, in order.
 func (c *Config) Matches(alias string) []Ref {
 	var out []Ref
 	c.Walk(alias, func(s *Setting) bool {
-		if s.Act != No && s.Keyword() == "match" {
+		if s.Act == Maybe && s.Keyword() == "match" {
 			out = append(out, s.Ref)
 		}
 		return true
@@ -405,14 +414,6 @@ func (c *Config) Files() []string {
 	}
 	slices.Sort(out[1:])
 	return out
-}
-
-// Data returns a file's bytes as read.
-func (c *Config) Data(file string) []byte {
-	if f := c.files[file]; f != nil {
-		return f.Syntax.Bytes()
-	}
-	return nil
 }
 
 // IncludePatterns returns the Include patterns of every file read, as

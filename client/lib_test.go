@@ -64,6 +64,7 @@ func TestLoadRefuses(t *testing.T) {
 		{"Host 'web1\n", "/c line 1: invalid quotes"},
 		{"Port 22\x00\n", "binary file"},
 		{"Include /c\n", "too many recursive configuration includes"},
+		{"\ufeffHost web1\n", "/c: line 1: Bad configuration option: \ufeffHost"},
 	} {
 		_, err := Load("/c", mapOpts(map[string]string{"/c": tt.in}, "/h", false))
 		if err == nil || !strings.Contains(err.Error(), tt.err) {
