@@ -151,6 +151,9 @@ func runClient(c *cli.Context, e *env) error {
 		changes = append(changes, suggest.FileChange{Path: ch.Path, Old: ch.Old, New: ch.New})
 	}
 
+	if c.IsSet("old-port") && len(c.StringSlice("known-hosts")) == 0 {
+		return usageErr("--old-port needs --known-hosts")
+	}
 	if khs := c.StringSlice("known-hosts"); len(khs) > 0 {
 		if o := c.Int("old-port"); c.IsSet("old-port") && (o < 1 || o > 65535) {
 			return usageErr("--old-port %d: not a port number 1-65535", o)
