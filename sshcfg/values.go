@@ -379,7 +379,8 @@ func (l *loader) values(f *File, ln *Line, kw, key string, args []Arg, active bo
 		}
 	case "streamlocalbindmask":
 		a := l.missing(f, ln, kw, next)
-		if v, ok := strtol(a, 8); !ok || v < 0 || v > 0o777 {
+		// strtol(arg, &p, 8): anything after the digits is ignored.
+		if v, n, _ := strtoll(a, 8); n == 0 || v < 0 || v > 0o777 {
 			fatal("Invalid %s.", kw)
 		}
 	case "fingerprinthash":
@@ -715,14 +716,20 @@ func validUserPattern(p string) bool {
 		if h == "" {
 			return false
 		}
+		// addr_pton_cidr: -1 (a host name pattern) unless an address
+		// with a mask of at most 128; -2 (refused) for a mask too long
+		// for the family or host bits set.
 		if addr, bits, ok := strings.Cut(h, "/"); ok {
 			a, err := netip.ParseAddr(addr)
 			n, err2 := strconv.Atoi(bits)
-			if err != nil || err2 != nil || n < 0 || n > a.BitLen() {
-				continue // not an address: a host name pattern
+			if err != nil || err2 != nil || bits == "" || bits[0] < '0' || bits[0] > '9' || n > 128 {
+				continue
+			}
+			if n > a.BitLen() {
+				return false
 			}
 			if p, err := a.Prefix(n); err == nil && p.Addr() != a {
-				return false // host bits set: "inconsistent mask length"
+				return false
 			}
 		}
 	}
