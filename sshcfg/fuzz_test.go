@@ -33,6 +33,8 @@ var fuzzOptions = &Options{
 // every other line unchanged. The seed corpus is testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("Port 2222\n"))
+	f.Add([]byte("Port 2222\nMaxStartups 10:30:60\nRekeyLimit 1G 1h\nCiphers +aes128-ctr,arcfour\nHostKeyAlgorithms ssh-ed25519*,!ssh-rsa\n"))
+	f.Add([]byte("Port 2222\nMatch User x\n\tAllowUsers u@10.0.0.0/8\n\tIPQoS af21 0x10\n\tChannelTimeout session=1h\nAuthenticationMethods any\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := Parse(mainCfg, data)
 		if hasNUL := bytes.IndexByte(data, 0) >= 0; hasNUL != (err != nil) {
