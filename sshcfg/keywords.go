@@ -8,7 +8,8 @@ const (
 	kwGlobal kwFlags = 1 << iota // allowed outside Match blocks
 	kwMatch                      // allowed inside Match blocks
 	// kwVaries marks a keyword whose Match permission differs between
-	// OpenSSH versions: sshport warns instead of refusing.
+	// OpenSSH versions. For OpenSSH's own keywords the generated tables
+	// decide (release.go, matchAllowed); the flag documents the list.
 	kwVaries
 	kwAll = kwGlobal | kwMatch
 )
