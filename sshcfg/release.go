@@ -136,86 +136,80 @@ func DetectOpenSSH(fsys fs.FS) (OpenSSH, bool) {
 
 // packageVersion finds pkg's paragraph in a dpkg- or apk-style database
 // of paragraphs and reads its version. dpkg's status file is large
-// (hundreds of KB): it is searched, not split into lines.
+// (hundreds of KB): it is streamed through a small buffer, and only the
+// paragraphs that start with pkg's line are kept.
 func packageVersion(fsys fs.FS, name, pkgField, verField, pkg string) (OpenSSH, bool) {
-	key := []byte(pkgField + pkg + "\n")
-	data, err := readThrough(fsys, name, key)
+	f, err := fsys.Open(name)
 	if err != nil {
 		return OpenSSH{}, false
 	}
-	for off := 0; ; {
-		i := bytes.Index(data[off:], key)
-		if i < 0 {
+	defer f.Close()
+	key := []byte("\n" + pkgField + pkg + "\n")
+	buf := make([]byte, 64<<10)
+	n := copy(buf, "\n") // the first paragraph starts after a virtual newline
+	var para []byte      // the paragraph being read, from its package line
+	for eof := false; !eof; {
+		m, err := f.Read(buf[n:])
+		n += m
+		switch {
+		case err == io.EOF:
+			eof = true
+		case err != nil:
 			return OpenSSH{}, false
 		}
-		i += off
-		off = i + len(key)
-		if i > 0 && data[i-1] != '\n' {
-			continue // a field ending in the same words
-		}
-		start := bytes.LastIndex(data[:i], []byte("\n\n")) + 1
-		end := bytes.Index(data[i:], []byte("\n\n"))
-		if end < 0 {
-			end = len(data)
-		} else {
-			end += i
-		}
-		ver, installed := "", true
-		for _, line := range strings.Split(string(data[start:end]), "\n") {
-			switch {
-			case strings.HasPrefix(line, verField):
-				ver = strings.TrimSpace(line[len(verField):])
-			case strings.HasPrefix(line, "Status: "):
-				// dpkg keeps removed packages ("deinstall ok config-files").
-				installed = strings.HasSuffix(line, " installed")
+		data := buf[:n]
+		keep := min(len(key)-1, n)
+		for len(data) > 0 {
+			if para != nil {
+				end := bytes.Index(data, []byte("\n\n"))
+				if end < 0 {
+					para = append(para, data...)
+					keep = 0
+					break
+				}
+				para = append(para, data[:end]...)
+				if v, ok := paragraphVersion(string(para), verField, name); ok {
+					return v, true
+				}
+				para, data = nil, data[end:]
+				continue
 			}
+			i := bytes.Index(data, key)
+			if i < 0 {
+				break
+			}
+			para, data = []byte{}, data[i+1:]
 		}
-		if !installed || ver == "" {
-			continue
-		}
-		if idx, ok := releaseFor(ver); ok {
-			return OpenSSH{Version: releaseNames[idx], Source: "/" + name, Found: ver}, true
-		}
+		// Keep the end of the buffer: a key may straddle two reads.
+		copy(buf, buf[n-keep:n])
+		n = keep
 	}
+	if para != nil {
+		return paragraphVersion(string(para), verField, name)
+	}
+	return OpenSSH{}, false
 }
 
-// readThrough reads name up to the end of the first paragraph holding key
-// (or to its end), so that a package listed early is found without reading
-// the rest of a large database.
-func readThrough(fsys fs.FS, name string, key []byte) ([]byte, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	size := 64 << 10
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && fi.Size() < 64<<20 {
-		size = int(fi.Size()) + 1
-	}
-	data := make([]byte, 0, size)
-	found := -1
-	for {
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-		from := max(0, len(data)-len(key))
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if found < 0 {
-			if i := bytes.Index(data[from:], key); i >= 0 {
-				found = from + i
-			}
-		}
-		if found >= 0 && bytes.Contains(data[found:], []byte("\n\n")) {
-			return data, nil
-		}
-		if err == io.EOF {
-			return data, nil
-		}
-		if err != nil {
-			return nil, err
+// paragraphVersion reads the version of an installed package's paragraph.
+func paragraphVersion(para, verField, name string) (OpenSSH, bool) {
+	ver, installed := "", true
+	for _, line := range strings.Split(para, "\n") {
+		switch {
+		case strings.HasPrefix(line, verField):
+			ver = strings.TrimSpace(line[len(verField):])
+		case strings.HasPrefix(line, "Status: "):
+			// dpkg keeps removed packages ("deinstall ok config-files").
+			installed = strings.HasSuffix(line, " installed")
 		}
 	}
+	if !installed || ver == "" {
+		return OpenSSH{}, false
+	}
+	idx, ok := releaseFor(ver)
+	if !ok {
+		return OpenSSH{}, false
+	}
+	return OpenSSH{Version: releaseNames[idx], Source: "/" + name, Found: ver}, true
 }
 
 // setRelease picks the release to judge for: Options.OpenSSH, else the

@@ -207,6 +207,8 @@ func TestDetectOpenSSH(t *testing.T) {
 		{"binary", fstest.MapFS{"usr/sbin/sshd": {Data: []byte("\x7fELF...OpenSSH_8.9p1 Ubuntu...")}}, "8.9", true},
 		{"between releases", fstest.MapFS{"usr/sbin/sshd": {Data: []byte("OpenSSH_7.4p1")}}, "7.4", true},
 		{"none", fstest.MapFS{}, "", false},
+		{"large dpkg", fstest.MapFS{"var/lib/dpkg/status": {Data: []byte(strings.Repeat("Package: filler\nStatus: install ok installed\nVersion: 1.0\nDescription: "+strings.Repeat("x", 97)+"\n\n", 1500) +
+			"Package: openssh-server\nStatus: install ok installed\nVersion: 1:8.4p1-5+deb11u3\n\nPackage: zz\nVersion: 9.9\n")}}, "8.4", true},
 	} {
 		got, ok := DetectOpenSSH(tc.fs)
 		if ok != tc.found || got.Version != tc.want {
@@ -227,5 +229,17 @@ func TestRelSetString(t *testing.T) {
 	}
 	if got := (allReleases &^ cipherReleases["arcfour"]).String(); got != "7.6 and later" {
 		t.Errorf("not arcfour %q", got)
+	}
+}
+
+// TestDetectOpenSSHChunks moves openssh-server's paragraph across the
+// boundary of packageVersion's 64 KiB reads.
+func TestDetectOpenSSHChunks(t *testing.T) {
+	for pad := 65400; pad < 65600; pad++ {
+		data := "Package: a\nDescription: " + strings.Repeat("x", pad) + "\n\nPackage: openssh-server\nStatus: install ok installed\nVersion: 1:9.2p1-2\n\nPackage: b\n"
+		got, ok := DetectOpenSSH(fstest.MapFS{"var/lib/dpkg/status": {Data: []byte(data)}})
+		if !ok || got.Version != "9.2" {
+			t.Fatalf("pad %d: %+v %v", pad, got, ok)
+		}
 	}
 }
