@@ -243,3 +243,20 @@ func TestDetectOpenSSHChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratorCoversKeywords keeps the differential test's generator
+// mutating the values of every keyword OpenSSH 9.2 reads (not counting
+// those it only logs as deprecated or unsupported).
+func TestGeneratorCoversKeywords(t *testing.T) {
+	idx, _ := releaseFor(sshdtest.OracleOpenSSH)
+	bit := relSet(1) << idx
+	have := map[string]bool{}
+	for _, k := range sshdtest.ValueKeywords() {
+		have[k] = true
+	}
+	for k, rs := range keywordReleases {
+		if rs&bit != 0 && keywordIgnoredReleases[k]&bit == 0 && !have[k] {
+			t.Errorf("the generator never writes %s", k)
+		}
+	}
+}

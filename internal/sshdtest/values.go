@@ -98,6 +98,21 @@ var valueCases = []struct {
 	{"RevokedKeys", []string{"/etc/ssh/revoked", "none"}, nil},
 	{"RDomain", nil, []string{"none", "%D", "novrf0"}}, // refused on Linux builds
 	{"SecurityKeyProvider", []string{"internal"}, nil},
+	{"AuthorizedPrincipalsCommand", []string{"none"}, []string{"principals %u"}},
+	{"AuthorizedPrincipalsCommandUser", []string{"nobody"}, nil},
+	{"DSAAuthentication", []string{"yes"}, []string{"dsa"}},
+	{"GSSAPIStrictAcceptorCheck", []string{"yes", "no"}, []string{"strict"}},
+	{"HostbasedAcceptedKeyTypes", []string{"ssh-ed25519,ecdsa-sha2-nistp256"}, []string{"ed25519"}},
+	{"HostbasedUsesNameFromPacketOnly", []string{"no"}, []string{"packet"}},
+	{"HostCertificate", []string{"/etc/ssh/ssh_host_ed25519_key-cert.pub"}, []string{"/etc/ssh/a /etc/ssh/b"}},
+	{"HostDSAKey", []string{"/etc/ssh/ssh_host_dsa_key"}, nil},
+	{"HostKeyAgent", []string{"SSH_AUTH_SOCK", "/run/agent.sock"}, []string{`""`}},
+	{"KeepAlive", []string{"yes"}, []string{"always"}},
+	{"KerberosOrLocalPasswd", []string{"yes"}, []string{"local"}},
+	{"KerberosTicketCleanup", []string{"yes"}, []string{"x"}},
+	{"ModuliFile", []string{"/etc/ssh/moduli"}, []string{`""`}},
+	{"SKeyAuthentication", []string{"no"}, []string{"skey"}},
+	{"XAuthLocation", []string{"/usr/bin/xauth"}, []string{"/usr/bin/xauth extra"}},
 	{"Protocol", []string{"2", "1,2", "whatever"}, nil},
 	{"UsePrivilegeSeparation", []string{"sandbox", "anything"}, nil},
 	{"KerberosAuthentication", []string{"no"}, []string{"maybe"}},
@@ -123,4 +138,14 @@ func (g *gen) valueLine() string {
 		return g.directive("AuthorizedKeysCommandUser", "nobody") + "\n" + g.directive(c.kw, strings.Fields(v)...)
 	}
 	return g.directive(c.kw, strings.Fields(v)...)
+}
+
+// ValueKeywords lists the keywords whose values the generator mutates, in
+// lower case (the port-related ones are generated elsewhere).
+func ValueKeywords() []string {
+	out := []string{"port", "listenaddress", "addressfamily", "include", "match"}
+	for _, c := range valueCases {
+		out = append(out, strings.ToLower(c.kw))
+	}
+	return out
 }
