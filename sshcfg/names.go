@@ -85,7 +85,7 @@ func (r *filesResolver) Service(name string) (int, bool) {
 func (r *filesResolver) Host(name, family string) ([]netip.Addr, error) {
 	r.load()
 	askedOther, skipped := false, []string{}
-	unavailable := true // no source answered "not found"
+	last := nssUnavail // getaddrinfo's error follows the last source asked
 	for _, src := range r.sources {
 		var st nssStatus
 		var addrs []netip.Addr
@@ -121,16 +121,14 @@ func (r *filesResolver) Host(name, family string) ([]netip.Addr, error) {
 		if st == nssSuccess {
 			return addrs, nil
 		}
-		if st == nssNotFound {
-			unavailable = false
-		}
+		last = st
 		if src.action(st) == nssReturn {
 			break
 		}
 	}
-	err := errNoName
-	if unavailable {
-		err = errAgain
+	err := errAgain
+	if last == nssNotFound {
+		err = errNoName
 	}
 	where := "not in /etc/hosts"
 	if r.noHosts {
