@@ -152,7 +152,13 @@ type includeItem struct {
 
 // Load reads the configuration sshd would read from name (an absolute path
 // such as /etc/ssh/sshd_config) in fsys, following Include directives in
-// fsys too. fsys is usually a Root. A missing main file is not an error:
+// fsys too. fsys is usually a Root. Paths are resolved in fsys as the kernel
+// resolves them ("file/.." is ENOTDIR, "link/.." starts from the link's
+// target), which needs fsys to implement fs.ReadLinkFS (Lstat and ReadLink
+// giving the link's text); without it symlinks look like their targets.
+// Include patterns expand as sshd's glob(3) expands them. Names (Port ssh,
+// ListenAddress host) resolve through opts.Resolver, by default through
+// fsys's own tables with no network query. A missing main file is not an error:
 // Config.Missing is set and sshd's defaults are reported. The error, when
 // sshd would refuse the configuration, is an ErrorList naming file and line;
 // the Config returned with it holds what was read up to there.
