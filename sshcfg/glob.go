@@ -1,6 +1,7 @@
 package sshcfg
 
 import (
+	"errors"
 	"io/fs"
 	"sort"
 	"strings"
@@ -56,10 +57,15 @@ type pchar struct {
 	prot bool // escaped with a backslash
 }
 
+// errGlobOverrun: sshd's glob(3) reads past the end of the pattern and
+// crashes (a "[" whose only "]" closes a "[:class:]" leaves the set open;
+// sshd -T dies of a segmentation fault).
+var errGlobOverrun = errors.New(`sshd's glob(3) reads past the end of this pattern and crashes: a "[" set must be closed by a "]" after its "[:class:]"`)
+
 // compileGlob turns a pattern into tokens. ok is false when the pattern
 // can match nothing at all (an unknown character class, a set holding a
-// "/", a set left open by a class).
-func compileGlob(pattern string) (toks []globTok, ok bool) {
+// "/"); err is errGlobOverrun when sshd would crash on it.
+func compileGlob(pattern string) (toks []globTok, ok bool, err error) {
 	var in []pchar
 	for i := 0; i < len(pattern); i++ {
 		c := pattern[i]
@@ -74,6 +80,7 @@ func compileGlob(pattern string) (toks []globTok, ok bool) {
 		}
 		in = append(in, pchar{c, false})
 	}
+	slash, noMatch := false, false
 	is := func(i int, c byte) bool { return i < len(in) && !in[i].prot && in[i].c == c }
 	closes := func(from int) bool {
 		for j := from; j < len(in); j++ {
@@ -112,12 +119,12 @@ func compileGlob(pattern string) (toks []globTok, ok bool) {
 							break // not a class: '[' is a member
 						}
 						if !valid {
-							return nil, false
+							return nil, false, nil
 						}
 						set.items = append(set.items, setItem{class: class})
 						j += 1 + n
 						if j >= len(in) {
-							return nil, false
+							return nil, false, errGlobOverrun
 						}
 						c = in[j]
 						j++
@@ -132,13 +139,13 @@ func compileGlob(pattern string) (toks []globTok, ok bool) {
 					item.hi = in[j+1].c
 					j += 2
 				}
+				if j >= len(in) {
+					return nil, false, errGlobOverrun
+				}
 				if item.lo == '/' || item.hi == '/' {
-					return nil, false
+					slash = true
 				}
 				set.items = append(set.items, item)
-				if j >= len(in) {
-					return nil, false
-				}
 				c = in[j]
 				j++
 				if !c.prot && c.c == ']' {
@@ -147,6 +154,11 @@ func compileGlob(pattern string) (toks []globTok, ok bool) {
 			}
 			i = j
 			toks = append(toks, set)
+			if slash {
+				// glob splits the pattern inside the set: nothing
+				// can match.
+				noMatch = true
+			}
 		case '?':
 			toks = append(toks, globTok{kind: gOne})
 		case '*':
@@ -157,7 +169,7 @@ func compileGlob(pattern string) (toks []globTok, ok bool) {
 			toks = append(toks, litTok(pc.c))
 		}
 	}
-	return toks, true
+	return toks, !noMatch, nil
 }
 
 func litTok(c byte) globTok {
@@ -276,15 +288,15 @@ type unreadable struct {
 // fsys, whose root is "/". It also returns the places it could not read
 // for reasons that may be this user's alone (permission denied): sshd
 // skips unreadable places silently too, but as root it rarely meets one.
-func glob(fsys fs.FS, pattern string) (matches []string, missed []unreadable) {
-	toks, ok := compileGlob(pattern)
-	if !ok || len(toks) == 0 {
-		return nil, nil
+func glob(fsys fs.FS, pattern string) (matches []string, missed []unreadable, err error) {
+	toks, ok, err := compileGlob(pattern)
+	if err != nil || !ok || len(toks) == 0 {
+		return nil, nil, err
 	}
 	g := &globber{fsys: fsys}
 	g.walk("", toks)
 	sort.Strings(g.out)
-	return g.out, g.missed
+	return g.out, g.missed, nil
 }
 
 type globber struct {

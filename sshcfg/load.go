@@ -406,7 +406,10 @@ func (l *loader) include(f *File, ln *Line, pattern string, st *state, depth int
 	if found {
 		return
 	}
-	matches, missed := glob(l.fsys, sel)
+	matches, missed, err := glob(l.fsys, sel)
+	if err != nil {
+		l.fatalf(f.Path, ln.Num, "Include %s: %v", sel, err)
+	}
 	for _, m := range missed {
 		what := "cannot look up " + m.path
 		if m.dir {

@@ -318,8 +318,8 @@ func TestGlobMatch(t *testing.T) {
 		{"**a", "ba", true},
 	}
 	for _, tc := range tests {
-		toks, ok := compileGlob(tc.pattern)
-		if !ok {
+		toks, ok, err := compileGlob(tc.pattern)
+		if !ok || err != nil {
 			t.Errorf("compileGlob(%q) failed", tc.pattern)
 			continue
 		}
@@ -328,8 +328,13 @@ func TestGlobMatch(t *testing.T) {
 		}
 	}
 	for _, p := range []string{"[[:nosuch:]]", "[a/b]", "x/[/]"} {
-		if _, ok := compileGlob(p); ok {
-			t.Errorf("compileGlob(%q) compiles; sshd's glob matches nothing with it", p)
+		if _, ok, err := compileGlob(p); ok || err != nil {
+			t.Errorf("compileGlob(%q) = %v, %v; sshd's glob matches nothing with it", p, ok, err)
+		}
+	}
+	for _, p := range []string{"[[:digit:]", "x[\\a[:alpha:]/"} {
+		if _, _, err := compileGlob(p); err != errGlobOverrun {
+			t.Errorf("compileGlob(%q) = %v; sshd crashes on it", p, err)
 		}
 	}
 }
