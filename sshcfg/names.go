@@ -84,13 +84,14 @@ func (r *filesResolver) Service(name string) (int, bool) {
 
 func (r *filesResolver) Host(name, family string) ([]netip.Addr, error) {
 	r.load()
-	askedOther, skipped := false, []string{}
+	askedOther, askedFiles, skipped := false, false, []string{}
 	last := nssUnavail // getaddrinfo's error follows the last source asked
 	for _, src := range r.sources {
 		var st nssStatus
 		var addrs []netip.Addr
 		switch {
 		case src.name == "files":
+			askedFiles = true
 			if r.noHosts {
 				st = nssUnavail
 				break
@@ -131,7 +132,10 @@ func (r *filesResolver) Host(name, family string) ([]netip.Addr, error) {
 		err = errNoName
 	}
 	where := "not in /etc/hosts"
-	if r.noHosts {
+	switch {
+	case !askedFiles:
+		where = "the hosts line of /etc/nsswitch.conf does not ask files"
+	case r.noHosts:
 		where = "no readable /etc/hosts"
 	}
 	if len(skipped) > 0 {

@@ -65,6 +65,8 @@ func TestFilesResolverHosts(t *testing.T) {
 		{name: "!UNAVAIL=return stops on notfound", files: map[string]string{"etc/hosts": hosts, "etc/nsswitch.conf": "hosts: resolve [!UNAVAIL=return] files\n"}, host: "web", other: true,
 			want: "[198.51.100.80]", askOther: true},
 		{name: "!UNAVAIL=return goes on when unavailable", files: map[string]string{"etc/hosts": hosts, "etc/nsswitch.conf": "hosts: resolve [!UNAVAIL=return] files\n"}, host: "web", want: "[192.0.2.1]"},
+		{name: "files not asked", files: map[string]string{"etc/hosts": hosts, "etc/nsswitch.conf": "hosts: dns\n"}, host: "web",
+			err: "Temporary failure in name resolution: the hosts line of /etc/nsswitch.conf does not ask files, and sshport asks no dns source unless --resolve is given"},
 		{name: "last hosts line wins, comments ignored", files: map[string]string{"etc/hosts": hosts, "etc/nsswitch.conf": "hosts: dns\n# hosts: dns\nhosts: files\n"}, host: "dnsonly", other: true,
 			err: "Name or service not known: not in /etc/hosts"},
 	}
