@@ -117,6 +117,16 @@ func TestUnreadableIncludeAsUser(t *testing.T) {
 		t.Errorf("suggest as nobody left files: %v", ents)
 	}
 
+	// A drop-in only root may read (0600, as cloud images ship some)
+	// in a directory anyone may list: the same warning and exit 1.
+	must(os.Chmod(dropins, 0o755))
+	must(os.Chmod(filepath.Join(dropins, "10-a.conf"), 0o600))
+	code, out, errs = run(true, "check", "--root", "img", "--json")
+	r = parse(out)
+	if code != 1 || !r.Incomplete || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "cannot read /etc/ssh/sshd_config.d/10-a.conf (permission denied)") {
+		t.Errorf("0600 drop-in as nobody: exit %d, report %+v, stderr %q", code, r, errs)
+	}
+
 	code, out, errs = run(false, "check", "--root", "img", "--json")
 	r = parse(out)
 	if code != 0 || r.Incomplete || len(r.Ports) != 2 || len(r.Warnings) != 0 {

@@ -415,17 +415,19 @@ func (l *loader) include(f *File, ln *Line, pattern string, st *state, depth int
 		if m.dir {
 			what = "cannot list the directory " + m.path
 		}
-		w := &Error{File: f.Path, Line: ln.Num, Msg: fmt.Sprintf(
-			"Include %s: %s (%v): sshd, running as root, may read configuration there that sshport cannot, so the ports shown may be incomplete (run sshport as root)",
-			sel, what, m.err)}
-		l.cfg.Incomplete = append(l.cfg.Incomplete, w)
-		l.cfg.Warnings = append(l.cfg.Warnings, w)
+		l.incomplete(f, ln, sel, what, m.err)
 	}
 	if len(matches) == 0 {
 		l.includes = append(l.includes, includeItem{selector: sel})
 	}
 	for _, m := range matches {
 		inc, err := l.read(m)
+		if errors.Is(err, fs.ErrPermission) {
+			// Root reads it: this user's answer would be partial.
+			l.incomplete(f, ln, sel, "cannot read "+m, underlying(err))
+			l.includes = append(l.includes, includeItem{selector: sel})
+			continue
+		}
 		if err != nil {
 			e := asError(m, 0, err)
 			l.fatalf(f.Path, ln.Num, "Include %s: %s", m, e.Msg)
@@ -434,6 +436,15 @@ func (l *loader) include(f *File, ln *Line, pattern string, st *state, depth int
 		*st = saved
 		l.includes = append(l.includes, includeItem{selector: sel, file: inc})
 	}
+}
+
+// incomplete records a place an Include needs that this user cannot read.
+func (l *loader) incomplete(f *File, ln *Line, sel, what string, err error) {
+	w := &Error{File: f.Path, Line: ln.Num, Msg: fmt.Sprintf(
+		"Include %s: %s (%v): sshd, running as root, may read configuration there that sshport cannot, so the ports shown may be incomplete (run sshport as root)",
+		sel, what, err)}
+	l.cfg.Incomplete = append(l.cfg.Incomplete, w)
+	l.cfg.Warnings = append(l.cfg.Warnings, w)
 }
 
 func (l *loader) parseIncluded(f *File, ln *Line, inc *File, st *state, neverMatch bool, depth int) {

@@ -193,10 +193,15 @@ func TestFilesResolverAgainstSSHD(t *testing.T) {
 // (EACCES), as for a user who is not root.
 type noAccessFS struct {
 	fstest.MapFS
-	deny map[string]bool
+	deny map[string]bool // directories; a file's own name denies opening it
 }
 
 func (d noAccessFS) check(op, name string) error {
+	if d.deny[name] && op == "open" {
+		if fi, err := d.MapFS.Stat(name); err == nil && !fi.IsDir() {
+			return &fs.PathError{Op: op, Path: name, Err: syscall.EACCES}
+		}
+	}
 	for p := name; ; p = filepath.Dir(p) {
 		if d.deny[p] && (p != name || op == "readdir") {
 			return &fs.PathError{Op: op, Path: name, Err: syscall.EACCES}
@@ -269,6 +274,18 @@ func TestIncludeUnreadable(t *testing.T) {
 	}
 	if !slices.Equal(warned, want) {
 		t.Errorf("Warnings %q", warned)
+	}
+	// A drop-in only root may read (mode 0600) is the same: a warning,
+	// not sshd's fatal error.
+	cfg, err = Load(noAccessFS{base, map[string]bool{"etc/ssh/sshd_config.d/10.conf": true}}, mainCfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := portStrings(cfg.Ports); !slices.Equal(got, []string{"2300 /etc/ssh/private/extra.conf:1", "2222 " + mainCfg + ":3"}) {
+		t.Errorf("ports %q", got)
+	}
+	if len(cfg.Incomplete) != 1 || cfg.Incomplete[0].Error() != l1+"Include /etc/ssh/sshd_config.d/*.conf: cannot read /etc/ssh/sshd_config.d/10.conf (permission denied): sshd, running as root, may read configuration there that sshport cannot, so the ports shown may be incomplete (run sshport as root)" {
+		t.Errorf("Incomplete %v", cfg.Incomplete)
 	}
 	// Readable, the same tree is complete.
 	cfg, err = Load(base, mainCfg, nil)
@@ -387,4 +404,11 @@ func TestWalkPath(t *testing.T) {
 			t.Errorf("walkPath(%q, %v) = %q, %v; want %q", tc.name, tc.followLast, got, err, tc.want)
 		}
 	}
+}
+
+func (d noAccessFS) ReadFile(name string) ([]byte, error) {
+	if err := d.check("open", name); err != nil {
+		return nil, err
+	}
+	return d.MapFS.ReadFile(name)
 }
