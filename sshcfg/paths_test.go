@@ -3,8 +3,10 @@ package sshcfg_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sshport/sshport/internal/sshdtest"
@@ -218,6 +220,60 @@ func TestIncludePaths(t *testing.T) {
 			}
 			if d := disagreement(cfg, err, want); d != "" {
 				t.Errorf("sshcfg disagrees with sshd: %s", d)
+			}
+		})
+	}
+}
+
+// TestIncludePathsLive runs the same cases on the live system (Root("/")):
+// each tree is written under a temporary directory, its /etc/ssh paths
+// rewritten to point there, and the real sshd -T reads it where it is,
+// with no mount namespace.
+func TestIncludePathsLive(t *testing.T) {
+	sshd := sshdtest.Require(t)
+	key := filepath.Join(t.TempDir(), "hostkey")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	for _, c := range pathCases {
+		t.Run(c.name, func(t *testing.T) {
+			base, err := filepath.EvalSymlinks(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			live := func(s string) string { return strings.ReplaceAll(s, "/etc/ssh/", base+"/") }
+			tree := sshdtest.Tree{Files: map[string][]byte{}, Symlinks: map[string]string{}}
+			for p, b := range c.tree().Files {
+				tree.Files[live(p)] = []byte(live(string(b)))
+			}
+			for p, l := range c.tree().Symlinks {
+				tree.Symlinks[live(p)] = live(l)
+			}
+			if err := tree.Write("/"); err != nil {
+				t.Fatal(err)
+			}
+			main := live(sshdtest.MainConfig)
+			cfg, err := sshcfg.Load(sshcfg.Root("/"), main, &sshcfg.Options{Resolver: sshcfg.SystemResolver()})
+			var got []int
+			if err == nil {
+				for _, p := range cfg.Ports {
+					got = append(got, p.Port)
+				}
+			}
+			if (err != nil) != (c.ports == nil) || !slices.Equal(got, c.ports) {
+				t.Errorf("sshcfg live: ports %v, error %v; want %v", got, err, c.ports)
+			}
+			cmd := exec.Command(sshd, "-T", "-f", main, "-h", key)
+			cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"}
+			out, err := cmd.Output()
+			var want sshdtest.Result
+			if err != nil {
+				want.Exit = 1
+			} else if err := want.ParseKeyLines(string(out)); err != nil {
+				t.Fatal(err)
+			}
+			if want.Refused() != (c.ports == nil) || (!want.Refused() && !slices.Equal(want.Ports, c.ports)) {
+				t.Errorf("live sshd -T: ports %v, exit error %v; the case says %v", want.Ports, err, c.ports)
 			}
 		})
 	}
