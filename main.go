@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "config", Aliases: []string{"f"}, Value: sshcfg.DefaultConfig, Usage: "sshd's main configuration `FILE` (as sshd names it; under --root, inside the image)"},
 		&cli.StringFlag{Name: "root", Usage: "read the configuration under `DIR` as if DIR were / (an offline image); Includes and symlinks never leave DIR"},
 		&cli.BoolFlag{Name: "json", Usage: "print JSON for scripts instead of the report"},
+		&cli.BoolFlag{Name: "resolve", Usage: "with --root: ask this system's resolver (DNS) for host names the image's etc/hosts does not list (without it no query leaves the machine)"},
 		&cli.StringFlag{Name: "openssh", Usage: "judge the config for OpenSSH `VERSION` (e.g. 9.2) instead of the installed one (found in the package database or sshd binary, else the newest)"},
 	}
 }
@@ -130,14 +132,16 @@ type target struct {
 	image   bool   // --root was given
 	config  string // main file as sshd names it
 	json    bool
+	resolve bool   // --resolve: under --root, names the image's files lack go to this system's resolver
 	openssh string // --openssh, as a release of sshcfg's tables
 }
 
 func targetOf(c *cli.Context) (target, error) {
 	t := target{
-		root:   global(c, "root", (*cli.Context).String),
-		config: global(c, "config", (*cli.Context).String),
-		json:   global(c, "json", (*cli.Context).Bool),
+		root:    global(c, "root", (*cli.Context).String),
+		config:  global(c, "config", (*cli.Context).String),
+		json:    global(c, "json", (*cli.Context).Bool),
+		resolve: global(c, "resolve", (*cli.Context).Bool),
 	}
 	if v := global(c, "openssh", (*cli.Context).String); v != "" {
 		rel, err := sshcfg.ParseOpenSSH(v)
@@ -177,11 +181,26 @@ func targetOf(c *cli.Context) (target, error) {
 // load reads the configuration; an error is sshd's refusal or an
 // unreadable file, reported with exit code 2.
 func (t target) load() (*sshcfg.Config, error) {
-	cfg, err := sshcfg.Load(sshcfg.Root(t.root), t.config, &sshcfg.Options{OpenSSH: t.openssh})
+	fsys := sshcfg.Root(t.root)
+	cfg, err := sshcfg.Load(fsys, t.config, &sshcfg.Options{Resolver: t.resolver(fsys), OpenSSH: t.openssh})
 	if err != nil {
 		return cfg, &exitErr{code: exitError, err: refusal(cfg, err)}
 	}
 	return cfg, nil
+}
+
+// resolver answers names as the system's own sshd would: the live system's
+// resolver, or the image's etc/services and etc/hosts (and, with
+// --resolve, this system's resolver for what they do not list).
+func (t target) resolver(fsys fs.FS) sshcfg.Resolver {
+	if !t.image {
+		return sshcfg.SystemResolver()
+	}
+	var other sshcfg.Resolver
+	if t.resolve {
+		other = sshcfg.SystemResolver()
+	}
+	return sshcfg.FilesResolver(fsys, other)
 }
 
 // quietUsage reports a flag the parser rejects as one line on stderr, with

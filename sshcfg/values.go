@@ -329,7 +329,7 @@ func (l *loader) values(f *File, ln *Line, kw, key string, args []Arg, active bo
 				}
 				port = *p
 			}
-			if port != "*" && a2port(port, l.opts.Services) <= 0 {
+			if port != "*" && a2port(port, l.opts.Resolver.Service) <= 0 {
 				fatal("%s bad port number", kw)
 			}
 		}

@@ -3,7 +3,6 @@ package sshcfg
 import (
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/sshport/sshport/internal/sshdtest"
 )
@@ -44,7 +43,7 @@ func TestValueEdgesAgainstSSHD(t *testing.T) {
 		dir := t.TempDir()
 		writeTree(t, dir, map[string]string{"/etc/ssh/sshd_config": conf})
 		r := sshdtest.Run(t, dir, "/etc/ssh/sshd_config")
-		_, err := Load(fstest.MapFS{"etc/ssh/sshd_config": {Data: []byte(conf)}}, "/etc/ssh/sshd_config", &Options{OpenSSH: "9.2"})
+		_, err := Load(Root(dir), "/etc/ssh/sshd_config", &Options{OpenSSH: "9.2", Resolver: sshdtest.Names{Root: dir}})
 		if r.Refused() != (err != nil) {
 			t.Errorf("%q: sshd refused=%v (%s), sshcfg: %v", line, r.Refused(), r.Err, err)
 		} else if err != nil && len(r.ErrLines) > 0 {
