@@ -149,7 +149,8 @@ func splitUsage(u string) (placeholder, text string) {
 	return u[i+1 : i+1+j], u[:i] + u[i+1:i+1+j] + u[i+2+j:]
 }
 
-// shQuoteWord quotes s for sh, bash, zsh and fish alike: '...', a quote as '\''.
+// shQuoteWord quotes s for sh, bash, zsh and fish alike: in single quotes,
+// each quote inside written as quote, backslash, quote, quote.
 func shQuoteWord(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
