@@ -51,11 +51,35 @@ func TestCompletionArgs(t *testing.T) {
 	}
 }
 
+// topLevel is what completes after "sshport ": every command and global
+// flag the CLI defines.
+func topLevel(withFlags bool) []string {
+	app := newApp(&env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, prober: checker.Static{}})
+	app.Setup()
+	var out []string
+	for _, c := range app.VisibleCommands() {
+		out = append(out, c.Name)
+	}
+	if withFlags {
+		for _, f := range app.VisibleFlags() {
+			for _, n := range f.Names() {
+				out = append(out, dash(n))
+			}
+		}
+	}
+	return out
+}
+
 // TestCompletionBash runs the bash script's completion function as bash
 // would on TAB and compares the candidates.
 func TestCompletionBash(t *testing.T) {
 	bash := needShell(t, "bash")
 	script := completionScript(t, "bash")
+	for _, w := range []string{"check", "suggest", "completion", "--config", "-f", "--root", "--json", "--help", "--version"} {
+		if !slices.Contains(topLevel(true), w) {
+			t.Fatalf("the CLI defines no %s", w)
+		}
+	}
 	dir := t.TempDir()
 	for _, n := range []string{"imgA", "imgB"} {
 		if err := os.Mkdir(filepath.Join(dir, n), 0o755); err != nil {
@@ -69,13 +93,13 @@ func TestCompletionBash(t *testing.T) {
 		line string // the words typed; the last one is being completed
 		want []string
 	}{
-		{"sshport ''", []string{"check", "suggest", "completion", "--config", "-f", "--root", "--json", "--help", "-h", "--version", "-v"}},
+		{"sshport ''", topLevel(true)},
 		{"sshport su", []string{"suggest"}},
 		{"sshport suggest --ke", []string{"--keep-old"}},
 		{"sshport check --p", []string{"--port", "--probe"}},
 		{"sshport completion ''", []string{"bash", "zsh", "fish", "--help", "-h"}},
 		// A flag's value is not taken for the command name.
-		{"sshport -f check ''", []string{"check", "suggest", "completion", "--config", "-f", "--root", "--json", "--help", "-h", "--version", "-v"}},
+		{"sshport -f check ''", topLevel(true)},
 		{"sshport --json suggest --ap", []string{"--apply"}},
 		{"sshport --root img", []string{"imgA", "imgB"}},
 		{"sshport check --config img", []string{"imgA", "imgB", "img.conf"}},
@@ -107,7 +131,7 @@ func TestCompletionFish(t *testing.T) {
 		line string
 		want []string
 	}{
-		{"sshport ", []string{"check", "suggest", "completion"}},
+		{"sshport ", topLevel(false)},
 		{"sshport sug", []string{"suggest"}},
 		{"sshport suggest --ke", []string{"--keep-old"}},
 		{"sshport completion ", []string{"bash", "zsh", "fish"}},

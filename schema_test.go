@@ -20,6 +20,7 @@ import (
 var jsonSchemas = map[string]string{
 	"check":   "schema/check.schema.json",
 	"suggest": "schema/suggest.schema.json",
+	"client":  "schema/client.schema.json",
 }
 
 // noJSON lists the commands that never print JSON.
@@ -144,6 +145,30 @@ func TestSchemaRealOutputs(t *testing.T) {
 		if code, _ := runJSON(args...); code != exitError {
 			t.Errorf("sshport %v: exit %d, want 2", args, code)
 		}
+	}
+	// client: an edit, nothing to do, a new block, known_hosts copied,
+	// --apply; a usage error.
+	kh := filepath.Join(dir, "known_hosts")
+	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+	if err := os.WriteFile(kh, []byte("web1 "+key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ccfg := filepath.Join(dir, "ssh_config")
+	if err := os.WriteFile(ccfg, []byte("Host web1\n  User deploy\n\nHost *\n  Port 2222\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"client", "--json", "--host", "web1", "--port", "20022", "--file", ccfg},
+		{"client", "--json", "--host", "web1", "--port", "2222", "--file", ccfg},
+		{"client", "--json", "--host", "db1", "--port", "20022", "--file", ccfg},
+		{"client", "--json", "--host", "web1", "--port", "20022", "--file", ccfg, "--known-hosts", kh, "--old-port", "22"},
+		{"client", "--json", "--host", "web1", "--port", "0", "--file", ccfg},
+	} {
+		code, _ := runJSON(args...)
+		counts[args[0]+map[bool]string{true: " error", false: ""}[code == exitError]]++
+	}
+	if code, out := runJSON("client", "--json", "--host", "web1", "--port", "20022", "--file", ccfg, "--known-hosts", kh, "--old-port", "22", "--apply"); code != 0 || !bytes.Contains(out, []byte(`"fingerprint": "SHA256:`)) {
+		t.Errorf("client --apply --known-hosts: exit %d, %s; want an applied change with a key copied", code, out)
 	}
 	if counts["check"] < 20 || counts["suggest"] < 20 {
 		t.Errorf("too few reports validated: %v", counts)
