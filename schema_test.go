@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -21,6 +25,7 @@ var jsonSchemas = map[string]string{
 	"check":   "schema/check.schema.json",
 	"suggest": "schema/suggest.schema.json",
 	"client":  "schema/client.schema.json",
+	"verify":  "schema/verify.schema.json",
 }
 
 // noJSON lists the commands that never print JSON.
@@ -74,6 +79,15 @@ func validate(t *testing.T, schemas map[string]*jsonschema.Schema, cmd string, a
 	if err := schemas[name].Validate(v); err != nil {
 		t.Errorf("sshport %s: exit %d: output does not follow %s:\n%v\n%s", strings.Join(args, " "), code, mapsWith(jsonSchemas, "error", errorSchema)[name], err, stdout)
 	}
+}
+
+func hasCommand(name string) bool {
+	for _, c := range newApp(&env{prober: checker.Static{}}).Commands {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func TestSchemaEveryCommand(t *testing.T) {
@@ -169,6 +183,41 @@ func TestSchemaRealOutputs(t *testing.T) {
 	}
 	if code, out := runJSON("client", "--json", "--host", "web1", "--port", "20022", "--file", ccfg, "--known-hosts", kh, "--old-port", "22", "--apply"); code != 0 || !bytes.Contains(out, []byte(`"fingerprint": "SHA256:`)) {
 		t.Errorf("client --apply --known-hosts: exit %d, %s; want an applied change with a key copied", code, out)
+	}
+	// verify (where the build has it): a fake SSH server on loopback and a
+	// closed port.
+	if hasCommand("verify") {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Write([]byte("SSH-2.0-OpenSSH_9.2p1 test\r\n"))
+				c.SetReadDeadline(time.Now().Add(2 * time.Second))
+				io.Copy(io.Discard, c)
+				c.Close()
+			}
+		}()
+		gone, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := strconv.Itoa(gone.Addr().(*net.TCPAddr).Port)
+		gone.Close()
+		open := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		for _, args := range [][]string{
+			{"verify", "--json", "--host", "127.0.0.1", "--port", open, "--closed", closed},
+			{"verify", "--json", "--host", "127.0.0.1", "--port", closed},
+		} {
+			code, _ := runJSON(args...)
+			counts[args[0]+map[bool]string{true: " error", false: ""}[code == exitError]]++
+		}
 	}
 	if counts["check"] < 20 || counts["suggest"] < 20 {
 		t.Errorf("too few reports validated: %v", counts)
