@@ -26,6 +26,10 @@ t=$(mktemp -d /tmp/sshport-ansible.XXXXXX)
 chmod 0700 "$t"
 pids=()
 cleanup() {
+	# Ansible's ssh connection masters (ControlPersist) first, then the sshd.
+	for s in "$t"/cp/*; do
+		[ -S "$s" ] && ssh -o ControlPath="$s" -O exit dummy >/dev/null 2>&1 || true
+	done
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	if [ -n "${KEEP:-}" ]; then echo "ansible test: kept $t" >&2; else rm -rf "$t"; fi
