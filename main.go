@@ -27,9 +27,6 @@ const (
 	exitError    = 2 // bad input, refused request or failed write: nothing written
 )
 
-// version is set with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
 	os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr, checker.System{}))
 }
@@ -66,22 +63,28 @@ func globalFlags() []cli.Flag {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, prober checker.Prober) int {
-	e := &env{stdout: stdout, stderr: stderr, prober: prober}
+	return runApp(ctx, newApp(&env{stdout: stdout, stderr: stderr, prober: prober}), args)
+}
+
+// newApp is the CLI definition: commands, flags and help texts (also the
+// source of the completion scripts and the man page).
+func newApp(e *env) *cli.App {
 	app := &cli.App{
 		Name:    "sshport",
 		Usage:   "check sshd's port and move it somewhere safe, without locking yourself out",
-		Version: version,
+		Version: readBuildInfo().Version,
 		Description: "Exit codes: 0 fine (check: no finding; suggest: done or nothing to do),\n" +
 			"1 check found something, 2 error (bad config, refused request, failed write: nothing written).",
 		Flags:                globalFlags(),
-		Writer:               stdout,
-		ErrWriter:            stderr,
+		Writer:               e.stdout,
+		ErrWriter:            e.stderr,
 		HideHelpCommand:      true,
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		Commands: []*cli.Command{
 			checkCommand(e),
 			suggestCommand(e),
+			completionCommand(e),
 			clientCommand(e),
 		},
 		OnUsageError: quietUsage,
@@ -96,6 +99,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, prober ch
 		cmd.OnUsageError = quietUsage
 		cmd.HideHelpCommand = true
 	}
+	return app
+}
+
+func runApp(ctx context.Context, app *cli.App, args []string) int {
+	stderr := app.ErrWriter
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return exitOK

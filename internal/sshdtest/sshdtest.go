@@ -24,7 +24,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 )
 
@@ -61,6 +60,8 @@ func Require(t testing.TB) string {
 	switch {
 	case p == "":
 		why = "sshd not found in $PATH or /usr/sbin/sshd"
+	case namespacesMissing != "":
+		why = namespacesMissing
 	case os.Geteuid() != 0:
 		why = "running sshd in a private mount namespace needs root"
 	}
@@ -496,7 +497,9 @@ func runOnce(root, config string, extra ...string) (Result, error) {
 		script += " " + shQuote(a)
 	}
 	cmd := exec.Command("/bin/sh", "-c", script)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	if cmd.SysProcAttr, err = privateMounts(); err != nil {
+		return Result{}, err
+	}
 	cmd.Dir = "/"
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"}
 	var stdout, stderr bytes.Buffer
