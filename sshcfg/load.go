@@ -143,7 +143,7 @@ type includeItem struct {
 
 // Load reads the configuration sshd would read from name (an absolute path
 // such as /etc/ssh/sshd_config) in fsys, following Include directives in
-// fsys too. fsys is usually a Root. A missing main file is not an error:
+// fsys too. fsys is usually a *rootfs.Root. A missing main file is not an error:
 // Config.Missing is set and sshd's defaults are reported. The error, when
 // sshd would refuse the configuration, is an ErrorList naming file and line;
 // the Config returned with it holds what was read up to there.
