@@ -14,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/sshport/sshport/checker"
+	"github.com/sshport/sshport/internal/rootfs"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output inside testdata/script/*.txtar")
@@ -23,10 +24,15 @@ var update = flag.Bool("update", false, "rewrite the expected output inside test
 //     checker.Facts) instead of this system, so a script's findings do not
 //     depend on the machine it runs on;
 //   - SSHPORT_TEST_EXITFILE=FILE: the exit code is also written to FILE,
-//     for the scripts' "exitcode N" command.
+//     for the scripts' "exitcode N" command;
+//   - SSHPORT_TEST_NO_OPENAT2=1: paths under a root are resolved by the
+//     portable walk, as on kernels without openat2.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"sshport": func() {
+			if os.Getenv("SSHPORT_TEST_NO_OPENAT2") == "1" {
+				rootfs.UseOpenat2(false)
+			}
 			var prober checker.Prober = checker.System{}
 			if f := os.Getenv("SSHPORT_TEST_FACTS"); f != "" {
 				data, err := os.ReadFile(f)
