@@ -198,6 +198,11 @@ func TestResolve(t *testing.T) {
 		{name: "/etc/ssh/file/x", err: syscall.ENOTDIR},
 		{name: "/etc/ssh", want: "/etc/ssh"}, // a directory is named; Apply refuses it
 		{name: "/etc/ssh/d/", err: syscall.EISDIR},
+		{name: "/", err: syscall.EISDIR},
+		{name: "/etc/ssh/..", err: syscall.EISDIR},
+		// Every component before the last must exist.
+		{name: "/etc/ssh/nodir/new.conf", err: syscall.ENOENT},
+		{name: "/etc/ssh/dangling/x", err: syscall.ENOENT},
 	}
 	modes(t, f.img, func(t *testing.T, r *Root) {
 		for _, tc := range tests {
