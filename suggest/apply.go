@@ -212,8 +212,12 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		return nil, err
 	}
 
-	// Under the lock: the files must still be what the plan was made from.
+	// Under the lock: the files must still be what the plan was made from,
+	// in the directories their names designate.
 	for _, t := range targets {
+		if err := t.dir.Verify(); err != nil {
+			return nil, fmt.Errorf("%s: %w; nothing was written", t.change.Path, err)
+		}
 		fi, err := statRegular(t)
 		if err != nil {
 			return nil, err

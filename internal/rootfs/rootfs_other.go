@@ -76,7 +76,11 @@ func (r *Root) Resolve(name string) (string, error) { return "/" + clean(name), 
 // Owner is unknown outside Unix.
 func Owner(fs.FileInfo) (uid, gid int, ok bool) { return -1, -1, false }
 
+// ErrMoved is returned by Dir.Verify.
+var ErrMoved = errors.New("directory moved or replaced while in use")
+
 func (d *Dir) Close() error                                        { return nil }
+func (d *Dir) Verify() error                                       { return errUnsupported }
 func (d *Dir) Lstat(string) (fs.FileInfo, error)                   { return nil, errUnsupported }
 func (d *Dir) OpenFile(string, int, fs.FileMode) (*os.File, error) { return nil, errUnsupported }
 func (d *Dir) ReadFile(string) ([]byte, error)                     { return nil, errUnsupported }

@@ -373,3 +373,32 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("Live: Image() = %v, Dir() = %q", l.Image(), l.Dir())
 	}
 }
+
+func TestDirVerify(t *testing.T) {
+	f := newFixture(t)
+	modes(t, f.img, func(t *testing.T, r *Root) {
+		d, _, err := r.Target("/opt/conf/x.conf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if err := d.Verify(); err != nil {
+			t.Fatalf("Verify of an unmoved directory: %v", err)
+		}
+		conf := filepath.Join(f.img, "opt/conf")
+		moved := filepath.Join(f.img, "opt/moved")
+		if err := os.Rename(conf, moved); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Rename(moved, conf)
+		if err := d.Verify(); !errors.Is(err, ErrMoved) {
+			t.Errorf("Verify after a rename = %v, want ErrMoved", err)
+		}
+		// Something else in its place is no better.
+		os.Mkdir(conf, 0o755)
+		if err := d.Verify(); !errors.Is(err, ErrMoved) {
+			t.Errorf("Verify with another directory in its place = %v, want ErrMoved", err)
+		}
+		os.Remove(conf)
+	})
+}

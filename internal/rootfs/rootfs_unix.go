@@ -39,7 +39,8 @@ type sys struct {
 
 // sysDir is the Unix part of a Dir.
 type sysDir struct {
-	f *os.File // O_RDONLY|O_DIRECTORY
+	f    *os.File // O_RDONLY|O_DIRECTORY
+	root *Root
 }
 
 // Live returns the live system: a Root at "/".
@@ -119,6 +120,10 @@ func (r *Root) openDir(name string) (*dirRef, error) {
 	return &dirRef{r: r, fd: fd, name: canon}, nil
 }
 
+// errChanging is returned when a lookup kept racing with changes to the
+// tree; it wraps EAGAIN.
+var errChanging = fmt.Errorf("the tree kept changing while it was looked up: %w", unix.EAGAIN)
+
 // errIsLink is returned by an at callback that found a symlink where it
 // wanted something else and did not act on it.
 var errIsLink = errors.New("is a symlink")
@@ -196,6 +201,9 @@ func (r *Root) openat2Dir(name string) (int, error) {
 		if (err == unix.EAGAIN || err == unix.EINTR) && i < maxRetries {
 			continue
 		}
+		if err == unix.EAGAIN {
+			return fd, errChanging
+		}
 		return fd, err
 	}
 }
@@ -266,7 +274,7 @@ func (r *Root) walkDir(name string) (int, string, error) {
 			}
 			// A directory now, not when opened: the tree is changing.
 			if retries++; retries > maxRetries {
-				return -1, "", unix.EAGAIN
+				return -1, "", errChanging
 			}
 			pending = append([]string{c}, pending...)
 		default:
@@ -555,7 +563,7 @@ func (r *Root) Target(name string) (*Dir, string, error) {
 		if err != nil {
 			return err
 		}
-		dir = &Dir{name: dn, sysDir: sysDir{f: os.NewFile(uintptr(fd), dn)}}
+		dir = &Dir{name: dn, sysDir: sysDir{f: os.NewFile(uintptr(fd), dn), root: r}}
 		b = base
 		return nil
 	})
@@ -579,6 +587,33 @@ func (r *Root) Resolve(name string) (string, error) {
 
 // Close closes the directory.
 func (d *Dir) Close() error { return d.f.Close() }
+
+// ErrMoved is returned by Dir.Verify.
+var ErrMoved = errors.New("directory moved or replaced while in use")
+
+// Verify reports ErrMoved when the directory is no longer the one its name
+// designates inside the root (it was renamed, possibly out of the root, or
+// replaced since it was opened). Writes through d go to the directory held
+// open whatever its name; Verify lets a caller refuse to start them when
+// the tree is changing under it.
+func (d *Dir) Verify() error {
+	ref, err := d.root.openDir(d.name)
+	if err != nil {
+		return fmt.Errorf("%s: %w (%w)", d.name, ErrMoved, err)
+	}
+	defer unix.Close(ref.fd)
+	var a, b unix.Stat_t
+	if err := unix.Fstat(ref.fd, &a); err != nil {
+		return err
+	}
+	if err := unix.Fstat(d.fd(), &b); err != nil {
+		return err
+	}
+	if a.Dev != b.Dev || a.Ino != b.Ino {
+		return fmt.Errorf("%s: %w", d.name, ErrMoved)
+	}
+	return nil
+}
 
 func (d *Dir) fd() int { return int(d.f.Fd()) }
 
