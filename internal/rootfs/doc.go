@@ -23,7 +23,10 @@
 // EAGAIN when a rename raced with a ".." step; the lookup is retried a few
 // times and then refused with that error. Names of resolved directories
 // (for diffs, backups and messages) are the kernel's, read back from
-// /proc/self/fd.
+// /proc/self/fd. The final component is never left to the kernel to
+// follow: when it is a symlink, its text is read and resolved inside the
+// root again (one on procfs is refused: a magic link's text is not where
+// it leads).
 //
 // Where openat2 is missing (ENOSYS on kernels before 5.6, EPERM from an old
 // seccomp profile, every other Unix) or /proc is not mounted, the directory
