@@ -70,6 +70,12 @@ func (r *Root) ReadLink(name string) (string, error) { return r.root.Readlink(cl
 // Target is not supported outside Unix.
 func (r *Root) Target(name string) (*Dir, string, error) { return nil, "", errUnsupported }
 
+// OpenDir is not supported outside Unix.
+func (r *Root) OpenDir(name string) (*Dir, error) { return nil, errUnsupported }
+
+// MkdirAll is not supported outside Unix.
+func (r *Root) MkdirAll(name string, perm fs.FileMode) (*Dir, error) { return nil, errUnsupported }
+
 // Resolve returns name cleaned; symlinks are not followed outside Unix.
 func (r *Root) Resolve(name string) (string, error) { return "/" + clean(name), nil }
 
@@ -80,6 +86,10 @@ func Owner(fs.FileInfo) (uid, gid int, ok bool) { return -1, -1, false }
 var ErrMoved = errors.New("directory moved or replaced while in use")
 
 func (d *Dir) Close() error                                        { return nil }
+func (d *Dir) File() *os.File                                      { return nil }
+func (d *Dir) Mkdir(string, fs.FileMode) error                     { return errUnsupported }
+func (d *Dir) ReadDir() ([]fs.DirEntry, error)                     { return nil, errUnsupported }
+func (d *Dir) LinkTo(string, *Dir, string) error                   { return errUnsupported }
 func (d *Dir) Verify() error                                       { return errUnsupported }
 func (d *Dir) Lstat(string) (fs.FileInfo, error)                   { return nil, errUnsupported }
 func (d *Dir) OpenFile(string, int, fs.FileMode) (*os.File, error) { return nil, errUnsupported }

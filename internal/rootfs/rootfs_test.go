@@ -402,3 +402,69 @@ func TestDirVerify(t *testing.T) {
 		os.Remove(conf)
 	})
 }
+
+func TestMkdirAllOpenDirLinkTo(t *testing.T) {
+	f := newFixture(t)
+	os.Symlink("/opt", filepath.Join(f.img, "var"))
+	os.Symlink(f.outside, filepath.Join(f.img, "opt/out"))
+	modes(t, f.img, func(t *testing.T, r *Root) {
+		b, err := r.MkdirAll("/var/backups/sshport", 0o700)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if b.Name() != "/opt/backups/sshport" {
+			t.Errorf("MkdirAll made %s", b.Name())
+		}
+		if fi, err := os.Stat(filepath.Join(f.img, "opt/backups/sshport")); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("made %v, %v", fi, err)
+		}
+		// Through a link to a host directory: made inside the image.
+		o, err := r.MkdirAll("/opt/out/new", 0o755)
+		if err == nil {
+			if o.Name() != filepath.Join(f.outside, "new") {
+				t.Errorf("MkdirAll through a host link made %s", o.Name())
+			}
+			o.Close()
+		}
+		if _, err := os.Stat(filepath.Join(f.outside, "new")); err == nil {
+			t.Error("MkdirAll created a directory outside the image")
+		}
+		if again, err := r.MkdirAll("var/backups/sshport", 0o700); err != nil {
+			t.Errorf("MkdirAll of an existing directory: %v", err)
+		} else {
+			again.Close()
+		}
+		if _, err := r.MkdirAll("/etc/ssh/file/x", 0o700); !errors.Is(err, syscall.ENOTDIR) {
+			t.Errorf("MkdirAll under a file: %v, want ENOTDIR", err)
+		}
+		d, err := r.OpenDir("/etc/ssh/sshd_config.d")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if d.Name() != "/opt/conf" {
+			t.Errorf("OpenDir name %s", d.Name())
+		}
+		ents, err := d.ReadDir()
+		if err != nil || len(ents) == 0 || ents[0].Name() != "x.conf" {
+			t.Errorf("Dir.ReadDir = %v, %v", ents, err)
+		}
+		if err := d.LinkTo("x.conf", b, "x.conf.bak"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(f.img, "opt/backups/sshport/x.conf.bak")); string(got) != "x" {
+			t.Errorf("linked copy holds %q", got)
+		}
+		b.Remove("x.conf.bak")
+		if _, err := r.OpenDir("/etc/ssh/sshd_config"); !errors.Is(err, syscall.ENOTDIR) {
+			t.Errorf("OpenDir(file) = %v, want ENOTDIR", err)
+		}
+		if d.File() == nil {
+			t.Error("File() = nil")
+		}
+	})
+	if ents, _ := os.ReadDir(f.outside); len(ents) != 2 {
+		t.Errorf("outside directory changed: %v", ents)
+	}
+}

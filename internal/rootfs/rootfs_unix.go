@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -573,6 +574,73 @@ func (r *Root) Target(name string) (*Dir, string, error) {
 	return dir, b, nil
 }
 
+// OpenDir opens the directory name designates, following every symlink
+// inside the root, and holds it open.
+func (r *Root) OpenDir(name string) (*Dir, error) {
+	var dir *Dir
+	err := r.at(name, true, func(d *dirRef, base string) error {
+		fd, err := openNoFollow(d.fd, base, unix.O_RDONLY|unix.O_DIRECTORY)
+		if err != nil {
+			return err
+		}
+		dn, err := (&dirRef{r: r, fd: fd, name: joinName(d.name, base)}).Name()
+		if err != nil {
+			unix.Close(fd)
+			return err
+		}
+		dir = &Dir{name: dn, sysDir: sysDir{f: os.NewFile(uintptr(fd), dn), root: r}}
+		return nil
+	})
+	if err != nil {
+		return nil, pathErr("open", name, err)
+	}
+	return dir, nil
+}
+
+// joinName is the walk's name of entry base of the directory named dir ("" when
+// dir's name is not known yet).
+func joinName(dir, base string) string {
+	switch {
+	case dir == "":
+		return ""
+	case base == ".":
+		return dir
+	case dir == "/":
+		return "/" + base
+	}
+	return dir + "/" + base
+}
+
+// MkdirAll makes the directory name (cleaned as text first) and any missing
+// parent inside the root, each with perm, and returns it held open.
+// Existing components may be symlinks; they are followed inside the root.
+func (r *Root) MkdirAll(name string, perm fs.FileMode) (*Dir, error) {
+	comps := strings.Split(strings.TrimPrefix(path.Clean("/"+name), "/"), "/")
+	d, err := r.OpenDir("/")
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range comps {
+		if c == "" {
+			continue
+		}
+		next, err := r.OpenDir("/" + strings.Join(comps[:i+1], "/"))
+		if errors.Is(err, fs.ErrNotExist) {
+			if merr := d.Mkdir(c, perm); merr != nil && !errors.Is(merr, fs.ErrExist) {
+				d.Close()
+				return nil, merr
+			}
+			next, err = r.OpenDir("/" + strings.Join(comps[:i+1], "/"))
+		}
+		d.Close()
+		if err != nil {
+			return nil, err
+		}
+		d = next
+	}
+	return d, nil
+}
+
 // Resolve returns the path inside the root ("/etc/ssh/real_config") of the
 // file name designates once every symlink is followed inside the root; the
 // file need not exist.
@@ -620,6 +688,64 @@ func (d *Dir) fd() int { return int(d.f.Fd()) }
 func (d *Dir) check(op, base string) error {
 	if !validBase(base) {
 		return &fs.PathError{Op: op, Path: d.Path(base), Err: unix.EINVAL}
+	}
+	return nil
+}
+
+// File returns the directory's open file (for fstat and the like); it stays
+// owned by d.
+func (d *Dir) File() *os.File { return d.f }
+
+// Mkdir makes the directory base in d (mkdirat).
+func (d *Dir) Mkdir(base string, perm fs.FileMode) error {
+	if err := d.check("mkdir", base); err != nil {
+		return err
+	}
+	if err := unix.Mkdirat(d.fd(), base, uint32(perm.Perm())); err != nil {
+		return &fs.PathError{Op: "mkdir", Path: d.Path(base), Err: err}
+	}
+	return nil
+}
+
+// ReadDir returns the entries of d sorted by name, with their lstat
+// information.
+func (d *Dir) ReadDir() ([]fs.DirEntry, error) {
+	fd, err := unix.Openat(d.fd(), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: d.name, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), d.name)
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: d.name, Err: err}
+	}
+	slices.Sort(names)
+	var out []fs.DirEntry
+	for _, n := range names {
+		fi, err := statAt(fd, n, n)
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "readdir", Path: d.name, Err: err}
+		}
+		out = append(out, dirEntry{fi})
+	}
+	return out, nil
+}
+
+// LinkTo makes toName in the directory to a new hard link to the entry from
+// of d (linkat without following a symlink); it fails when toName exists.
+func (d *Dir) LinkTo(from string, to *Dir, toName string) error {
+	if err := d.check("link", from); err != nil {
+		return err
+	}
+	if err := to.check("link", toName); err != nil {
+		return err
+	}
+	if err := unix.Linkat(d.fd(), from, to.fd(), toName, 0); err != nil {
+		return &os.LinkError{Op: "link", Old: d.Path(from), New: to.Path(toName), Err: err}
 	}
 	return nil
 }
