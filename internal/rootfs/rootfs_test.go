@@ -15,7 +15,7 @@ import (
 
 // tree builds a directory from a map: "path": "content" makes a file,
 // "path": "-> target" a symlink, "path/": "" a directory.
-func tree(t *testing.T, dir string, m map[string]string) {
+func tree(t testing.TB, dir string, m map[string]string) {
 	t.Helper()
 	keys := slices.Sorted(func(yield func(string) bool) {
 		for k := range m {
@@ -53,7 +53,7 @@ type fixture struct {
 	img, outside string
 }
 
-func newFixture(t *testing.T) fixture {
+func newFixture(t testing.TB) fixture {
 	base := t.TempDir()
 	f := fixture{img: filepath.Join(base, "img"), outside: filepath.Join(base, "outside")}
 	tree(t, f.outside, map[string]string{"secret": "SECRET", "sshd_config": "Port 31337\n"})
@@ -467,4 +467,58 @@ func TestMkdirAllOpenDirLinkTo(t *testing.T) {
 	if ents, _ := os.ReadDir(f.outside); len(ents) != 2 {
 		t.Errorf("outside directory changed: %v", ents)
 	}
+}
+
+// FuzzResolvers checks that openat2 and the portable walk read the same
+// thing for any name, and that neither reads outside the image.
+func FuzzResolvers(f *testing.F) {
+	for _, s := range []string{"/etc/ssh/sshd_config", "etc/ssh/d/../y.conf", "/etc/ssh/escape_rel",
+		"/etc/ssh/hostdir/secret", "/etc/ssh/file/../y.conf", "/etc/ssh/loop1", "../../etc/ssh/updir/ssh/rel",
+		"/etc/ssh/rootlink/etc/ssh/sshd_config.d/../y.conf", "//etc/./ssh/", "/etc/ssh/sshd_config.d/x.conf/."} {
+		f.Add(s)
+	}
+	fx := newFixture(f)
+	open := func(on bool) *Root {
+		prev := UseOpenat2(on)
+		defer UseOpenat2(prev)
+		r, err := Open(fx.img)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return r
+	}
+	a, w := open(true), open(false)
+	defer a.Close()
+	defer w.Close()
+	if !a.Openat2() {
+		f.Skip("openat2 is not available here")
+	}
+	errno := func(err error) syscall.Errno {
+		var e syscall.Errno
+		if errors.As(err, &e) {
+			return e
+		}
+		if err != nil {
+			return syscall.EIO
+		}
+		return 0
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if len(name) > 1024 || strings.IndexByte(name, 0) >= 0 {
+			return
+		}
+		ba, ea := a.ReadFile(name)
+		bw, ew := w.ReadFile(name)
+		if string(ba) != string(bw) || errno(ea) != errno(ew) {
+			t.Errorf("ReadFile(%q): openat2 %q, %v; walk %q, %v", name, ba, ea, bw, ew)
+		}
+		if strings.Contains(string(ba)+string(bw), "SECRET") {
+			t.Errorf("ReadFile(%q) read outside the image", name)
+		}
+		ra, ea := a.Resolve(name)
+		rw, ew := w.Resolve(name)
+		if ra != rw || errno(ea) != errno(ew) {
+			t.Errorf("Resolve(%q): openat2 %q, %v; walk %q, %v", name, ra, ea, rw, ew)
+		}
+	})
 }
