@@ -25,7 +25,7 @@ func loadTree(root string) (*sshcfg.Config, error) {
 		return nil, err
 	}
 	defer r.Close()
-	return sshcfg.Load(r, sshdtest.MainConfig, &sshcfg.Options{Resolve: sshdtest.Resolve})
+	return sshcfg.Load(r, sshdtest.MainConfig, &sshcfg.Options{Resolver: sshdtest.Names{Root: root}})
 }
 
 // disagreement says how sshcfg's reading (cfg, err) differs from what sshd
