@@ -37,6 +37,7 @@ func runCheck(c *cli.Context, e *env) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	defer t.root.Close()
 	cfg, err := t.load()
 	if err != nil {
 		return err
@@ -78,10 +79,7 @@ func runCheck(c *cli.Context, e *env) error {
 // inspect gathers the host facts and judges ports; candidate says the
 // ports are --port candidates rather than the configured ones.
 func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, ports []int, candidate, probe bool) (*checkReport, error) {
-	req := checker.Request{Live: !t.image || probe, Owners: ports}
-	if t.image {
-		req.Root = t.root
-	}
+	req := checker.Request{Live: !t.image || probe, Root: t.root, Owners: ports}
 	for _, p := range ports {
 		req.Bind = append(req.Bind, endpointsFor(cfg, p, candidate)...)
 	}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sshport/sshport/client"
+	"github.com/sshport/sshport/internal/rootfs"
 	"github.com/sshport/sshport/suggest"
 )
 
@@ -169,15 +170,20 @@ func runClient(c *cli.Context, e *env) error {
 		rep.Files = append(rep.Files, ch.Path)
 	}
 	rep.Changed = len(changes) > 0
+	live, err := rootfs.Live()
+	if err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	defer live.Close()
 	if rep.Changed {
-		targets, err := suggest.ResolveTargets("/", changes)
+		targets, err := suggest.ResolveTargets(live, changes)
 		if err != nil {
 			return &exitErr{code: exitError, err: err}
 		}
 		rep.Diff = string(suggest.Diff(targets))
 	}
 	if rep.Changed && c.Bool("apply") {
-		ao := suggest.ApplyOptions{Root: "/", BackupSuffix: c.String("backup-suffix"), IncludeGlobs: cfg.IncludePatterns()}
+		ao := suggest.ApplyOptions{Root: live, BackupSuffix: c.String("backup-suffix"), IncludeGlobs: cfg.IncludePatterns()}
 		ssh, _ := exec.LookPath("ssh")
 		switch {
 		case plan.Action == client.ActionNone:

@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sshport/sshport/checker"
+	"github.com/sshport/sshport/internal/rootfs"
 	"github.com/sshport/sshport/sshcfg"
 )
 
@@ -135,18 +136,20 @@ func global[T any](c *cli.Context, name string, get func(*cli.Context, string) T
 
 // target is the configuration a command works on.
 type target struct {
-	root    string // host dir standing for "/" (absolute); "/" for the live system
-	rootArg string // --root as given, for messages
-	image   bool   // --root was given
-	config  string // main file as sshd names it
+	root    *rootfs.Root // the system looked at: the image, or the live system
+	rootArg string       // --root as given, for messages
+	image   bool         // --root was given
+	config  string       // main file as sshd names it
 	json    bool
 	resolve bool   // --resolve: under --root, names the image's files lack go to this system's resolver
 	openssh string // --openssh, as a release of sshcfg's tables
 }
 
+// targetOf reads the global flags and opens the root; the caller closes
+// t.root.
 func targetOf(c *cli.Context) (target, error) {
 	t := target{
-		root:    global(c, "root", (*cli.Context).String),
+		rootArg: global(c, "root", (*cli.Context).String),
 		config:  global(c, "config", (*cli.Context).String),
 		json:    global(c, "json", (*cli.Context).Bool),
 		resolve: global(c, "resolve", (*cli.Context).Bool),
@@ -158,30 +161,26 @@ func targetOf(c *cli.Context) (target, error) {
 		}
 		t.openssh = rel
 	}
-	if t.root == "" {
-		t.root = "/"
+	var err error
+	if t.rootArg == "" {
 		abs, err := filepath.Abs(t.config)
 		if err != nil {
 			return t, err
 		}
 		t.config = abs
-	} else {
-		t.image = true
-		abs, err := filepath.Abs(t.root)
-		if err != nil {
-			return t, err
+		t.root, err = rootfs.Live()
+		return t, err
+	}
+	t.image = true
+	if t.root, err = rootfs.Open(t.rootArg); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
 		}
-		t.rootArg, t.root = t.root, abs
-		fi, err := os.Stat(t.root)
-		if err != nil {
-			return t, fmt.Errorf("--root: %w", err)
-		}
-		if !fi.IsDir() {
-			return t, fmt.Errorf("--root %s: not a directory", t.root)
-		}
-		if !strings.HasPrefix(t.config, "/") {
-			t.config = "/" + t.config
-		}
+		return t, fmt.Errorf("--root %s: %w", t.rootArg, err)
+	}
+	if !strings.HasPrefix(t.config, "/") {
+		t.config = "/" + t.config
 	}
 	return t, nil
 }
@@ -189,8 +188,7 @@ func targetOf(c *cli.Context) (target, error) {
 // load reads the configuration; an error is sshd's refusal or an
 // unreadable file, reported with exit code 2.
 func (t target) load() (*sshcfg.Config, error) {
-	fsys := sshcfg.Root(t.root)
-	cfg, err := sshcfg.Load(fsys, t.config, &sshcfg.Options{Resolver: t.resolver(fsys), OpenSSH: t.openssh})
+	cfg, err := sshcfg.Load(t.root, t.config, &sshcfg.Options{Resolver: t.resolver(t.root), OpenSSH: t.openssh})
 	if err != nil {
 		return cfg, &exitErr{code: exitError, err: refusal(cfg, err)}
 	}
@@ -216,19 +214,6 @@ func (t target) resolver(fsys fs.FS) sshcfg.Resolver {
 func quietUsage(_ *cli.Context, err error, _ bool) error {
 	msg := strings.Replace(err.Error(), "flag -", "flag --", 1)
 	return usageErr("%s (see --help)", msg)
-}
-
-// display names a host path as sshd would see it: inside the image for
-// --root, unchanged for the live system.
-func (t target) display(hostPath string) string {
-	if !t.image {
-		return hostPath
-	}
-	rel, err := filepath.Rel(t.root, hostPath)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return hostPath
-	}
-	return "/" + filepath.ToSlash(rel)
 }
 
 func usageErr(format string, a ...any) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/sshport/sshport/checker"
+	"github.com/sshport/sshport/internal/rootfs"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output inside testdata/script/*.txtar")
@@ -23,10 +24,15 @@ var update = flag.Bool("update", false, "rewrite the expected output inside test
 //     checker.Facts) instead of this system, so a script's findings do not
 //     depend on the machine it runs on;
 //   - SSHPORT_TEST_EXITFILE=FILE: the exit code is also written to FILE,
-//     for the scripts' "exitcode N" command.
+//     for the scripts' "exitcode N" command;
+//   - SSHPORT_TEST_NO_OPENAT2=1: paths under a root are resolved by the
+//     portable walk, as on kernels without openat2.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"sshport": func() {
+			if os.Getenv("SSHPORT_TEST_NO_OPENAT2") == "1" {
+				rootfs.UseOpenat2(false)
+			}
 			var prober checker.Prober = checker.System{}
 			if f := os.Getenv("SSHPORT_TEST_FACTS"); f != "" {
 				data, err := os.ReadFile(f)
@@ -51,14 +57,28 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the end-to-end CLI tests in testdata/script.
-func TestScripts(t *testing.T) {
+func TestScripts(t *testing.T) { runScripts(t, false) }
+
+// TestScriptsWalk runs them again with paths under --root resolved by the
+// portable walk, as on kernels without openat2: the answers must be the same.
+func TestScriptsWalk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	runScripts(t, true)
+}
+
+func runScripts(t *testing.T, walk bool) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
-		UpdateScripts:       *update,
+		UpdateScripts:       *update && !walk,
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SSHPORT_TEST_EXITFILE", filepath.Join(env.WorkDir, ".exitcode"))
 			env.Setenv("NO_COLOR", "1")
+			if walk {
+				env.Setenv("SSHPORT_TEST_NO_OPENAT2", "1")
+			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

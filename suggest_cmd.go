@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,6 +66,7 @@ func runSuggest(c *cli.Context, e *env) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	defer t.root.Close()
 	var rng checker.Range
 	if s := c.String("range"); s != "" {
 		lo, hi, ok := strings.Cut(s, "-")
@@ -90,10 +90,7 @@ func runSuggest(c *cli.Context, e *env) error {
 	rep := &suggestReport{Previous: current, Files: []string{}, Backups: []string{}, Why: []string{}, Notes: []string{}, NextSteps: []string{}, Ports: current}
 
 	live := !t.image || c.Bool("probe")
-	req := checker.Request{Live: live, Owners: current}
-	if t.image {
-		req.Root = t.root
-	}
+	req := checker.Request{Live: live, Root: t.root, Owners: current}
 	for _, p := range current {
 		req.Bind = append(req.Bind, endpointsFor(cfg, p, false)...)
 	}
@@ -191,7 +188,7 @@ func runSuggest(c *cli.Context, e *env) error {
 	}
 	rep.Port = port
 
-	plan, err := suggest.MakePlan(cfg, sshcfg.Root(t.root), port, suggest.PlanOptions{KeepOld: c.Bool("keep-old")})
+	plan, err := suggest.MakePlan(cfg, t.root, port, suggest.PlanOptions{KeepOld: c.Bool("keep-old")})
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
@@ -228,7 +225,8 @@ func runSuggest(c *cli.Context, e *env) error {
 		default:
 			cfgPath := t.config
 			if t.image {
-				cfgPath = filepath.Join(t.root, t.config)
+				// sshd -t is another program: it gets the host path.
+				cfgPath = t.root.HostPath(t.config)
 			}
 			opts.Validate = suggest.SSHDValidator(sshd, cfgPath)
 			rep.Validated = true
@@ -239,7 +237,7 @@ func runSuggest(c *cli.Context, e *env) error {
 		}
 		rep.Applied = true
 		for _, b := range res.Backups {
-			rep.Backups = append(rep.Backups, t.display(b))
+			rep.Backups = append(rep.Backups, b)
 		}
 	}
 	rep.NextSteps = nextSteps(t, rep)
@@ -295,7 +293,7 @@ func nextSteps(t target, r *suggestReport) []string {
 		return []string{}
 	}
 	has := func(p string) bool {
-		_, err := os.Stat(filepath.Join(t.root, p))
+		_, err := t.root.Stat(p)
 		return err == nil
 	}
 	n := r.Port

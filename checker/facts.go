@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/sshport/sshport/internal/rootfs"
 )
 
 // Range is an inclusive range of ports.
@@ -102,9 +104,11 @@ type Facts struct {
 
 // Request says what a Prober should find out.
 type Request struct {
-	// Root, when set, is an image: the ephemeral range is read from
-	// Root/proc/sys/... when present, and live sockets are skipped unless Live.
-	Root string
+	// Root is the system looked at. When it is an image (Root.Image()),
+	// the ephemeral range is read from the image's /proc/sys/... through
+	// Root when present, and live sockets are skipped unless Live. nil
+	// means the live system.
+	Root *rootfs.Root
 	Live bool
 	// Owners lists ports whose listeners' owning process is looked up.
 	Owners []int

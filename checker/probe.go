@@ -3,11 +3,14 @@ package checker
 import (
 	"context"
 	"fmt"
-	"os"
+	"io/fs"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/sshport/sshport/internal/rootfs"
 )
 
 // LinuxDefaultEphemeral is Linux's default ip_local_port_range.
@@ -15,7 +18,7 @@ var LinuxDefaultEphemeral = Range{32768, 60999}
 
 func probe(ctx context.Context, req Request) (Facts, error) {
 	f := Facts{OS: runtime.GOOS}
-	if req.Root != "" {
+	if req.Root.Image() {
 		f.OS = "linux"
 		readImageEphemeral(&f, req.Root)
 	} else {
@@ -24,7 +27,7 @@ func probe(ctx context.Context, req Request) (Facts, error) {
 	if err := ctx.Err(); err != nil {
 		return f, err
 	}
-	if req.Root != "" && !req.Live {
+	if req.Root.Image() && !req.Live {
 		f.ListenMethod = MethodSkipped
 		f.Notes = append(f.Notes, "the sockets of this host are not the image's: in-use check skipped")
 		return f, nil
@@ -45,22 +48,23 @@ func probe(ctx context.Context, req Request) (Facts, error) {
 }
 
 // readImageEphemeral reads an image's Linux ephemeral range and reserved
-// ports under root, or says it uses Linux's default.
-func readImageEphemeral(f *Facts, root string) {
-	dir := filepath.Join(root, "proc", "sys", "net", "ipv4")
-	if readLinuxEphemeral(f, dir) {
+// ports through root, or says it uses Linux's default.
+func readImageEphemeral(f *Facts, root *rootfs.Root) {
+	const dir = "/proc/sys/net/ipv4"
+	if readLinuxEphemeral(f, root, dir, root.HostPath(dir)) {
 		return
 	}
 	f.Ephemeral = LinuxDefaultEphemeral
 	f.EphemeralSource = "Linux default; not read from the image"
-	f.Notes = append(f.Notes, fmt.Sprintf("the image has no %s: ephemeral range %s is Linux's default, not read from the image", filepath.Join(dir, "ip_local_port_range"), LinuxDefaultEphemeral))
+	f.Notes = append(f.Notes, fmt.Sprintf("the image has no %s: ephemeral range %s is Linux's default, not read from the image", filepath.Join(root.HostPath(dir), "ip_local_port_range"), LinuxDefaultEphemeral))
 }
 
 // readLinuxEphemeral reads ip_local_port_range and ip_local_reserved_ports
-// in dir. It reports false when the range cannot be read.
-func readLinuxEphemeral(f *Facts, dir string) bool {
-	name := filepath.Join(dir, "ip_local_port_range")
-	b, err := os.ReadFile(name)
+// in dir of fsys; shown is dir as messages name it. It reports false when
+// the range cannot be read.
+func readLinuxEphemeral(f *Facts, fsys fs.FS, dir, shown string) bool {
+	name := filepath.Join(shown, "ip_local_port_range")
+	b, err := fs.ReadFile(fsys, path.Join(dir, "ip_local_port_range"))
 	if err != nil {
 		return false
 	}
@@ -70,8 +74,8 @@ func readLinuxEphemeral(f *Facts, dir string) bool {
 		return false
 	}
 	f.Ephemeral, f.EphemeralSource = r, name
-	res := filepath.Join(dir, "ip_local_reserved_ports")
-	if b, err := os.ReadFile(res); err == nil {
+	res := filepath.Join(shown, "ip_local_reserved_ports")
+	if b, err := fs.ReadFile(fsys, path.Join(dir, "ip_local_reserved_ports")); err == nil {
 		if f.Reserved, err = ParseRanges(string(b)); err != nil {
 			f.Notes = append(f.Notes, fmt.Sprintf("%s: %v", res, err))
 		}

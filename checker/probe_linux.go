@@ -17,7 +17,7 @@ import (
 )
 
 func osEphemeral(f *Facts) {
-	if !readLinuxEphemeral(f, "/proc/sys/net/ipv4") {
+	if !readLinuxEphemeral(f, os.DirFS("/"), "proc/sys/net/ipv4", "/proc/sys/net/ipv4") {
 		ianaFallback(f, "/proc/sys/net/ipv4/ip_local_port_range unreadable")
 	}
 }

@@ -160,7 +160,7 @@ type includeItem struct {
 
 // Load reads the configuration sshd would read from name (an absolute path
 // such as /etc/ssh/sshd_config) in fsys, following Include directives in
-// fsys too. fsys is usually a Root. Paths are resolved in fsys as the kernel
+// fsys too. fsys is usually a *rootfs.Root. Paths are resolved in fsys as the kernel
 // resolves them ("file/.." is ENOTDIR, "link/.." starts from the link's
 // target), which needs fsys to implement fs.ReadLinkFS (Lstat and ReadLink
 // giving the link's text); without it symlinks look like their targets.

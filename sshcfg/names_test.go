@@ -155,7 +155,7 @@ func TestFilesResolverAgainstSSHD(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeTree(t, dir, map[string]string{mainCfg: tc.config, "/etc/hosts": hosts, "/etc/host.conf": tc.hostConf, "/etc/nsswitch.conf": tc.nss})
-			fsys := Root(dir)
+			fsys := openRoot(t, dir)
 			cfg, err := Load(fsys, mainCfg, &Options{Resolver: FilesResolver(fsys, nil)})
 			want := sshdtest.Run(t, dir, mainCfg)
 			if tc.refused {

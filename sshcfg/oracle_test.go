@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sshport/sshport/internal/rootfs"
 	"github.com/sshport/sshport/internal/sshdtest"
 	"github.com/sshport/sshport/sshcfg"
 )
@@ -19,7 +20,12 @@ const (
 // loadTree reads a tree the way the oracle tests compare it with sshd: host
 // names resolve from the same table the harness gives sshd.
 func loadTree(root string) (*sshcfg.Config, error) {
-	return sshcfg.Load(sshcfg.Root(root), sshdtest.MainConfig, &sshcfg.Options{Resolver: sshdtest.Names{Root: root}, OpenSSH: sshdtest.OracleOpenSSH})
+	r, err := rootfs.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return sshcfg.Load(r, sshdtest.MainConfig, &sshcfg.Options{Resolver: sshdtest.Names{Root: root}, OpenSSH: sshdtest.OracleOpenSSH})
 }
 
 // disagreement says how sshcfg's reading (cfg, err) differs from what sshd

@@ -225,7 +225,7 @@ func TestIncludePaths(t *testing.T) {
 	}
 }
 
-// TestIncludePathsLive runs the same cases on the live system (Root("/")):
+// TestIncludePathsLive runs the same cases on the live system (a live rootfs.Root):
 // each tree is written under a temporary directory, its /etc/ssh paths
 // rewritten to point there, and the real sshd -T reads it where it is,
 // with no mount namespace.
@@ -253,7 +253,7 @@ func TestIncludePathsLive(t *testing.T) {
 				t.Fatal(err)
 			}
 			main := live(sshdtest.MainConfig)
-			cfg, err := sshcfg.Load(sshcfg.Root("/"), main, &sshcfg.Options{Resolver: sshcfg.SystemResolver()})
+			cfg, err := sshcfg.Load(openRoot(t, "/"), main, &sshcfg.Options{Resolver: sshcfg.SystemResolver()})
 			var got []int
 			if err == nil {
 				for _, p := range cfg.Ports {
@@ -306,7 +306,7 @@ func TestIncludeEditsOnlyReadFiles(t *testing.T) {
 	if want := []string{"/etc/ssh/x/link/../extra.conf"}; !slices.Equal(paths, want) {
 		t.Fatalf("edited %q, want %q", paths, want)
 	}
-	after, err := cfg.Reload(sshcfg.Overlay(sshcfg.Root(dir), changes))
+	after, err := cfg.Reload(sshcfg.Overlay(openRoot(t, dir), changes))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,12 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/sshport/sshport/sshcfg"
+	"github.com/sshport/sshport/internal/rootfs"
 )
 
 // ErrChanged is wrapped by Apply's error when a file no longer holds the
@@ -27,9 +26,10 @@ var ErrValidate = errors.New("the new configuration failed validation")
 
 // ApplyOptions controls Apply.
 type ApplyOptions struct {
-	// Root is the host directory standing for "/" (the --root image);
-	// "" means "/".
-	Root string
+	// Root is the system written to (the --root image); nil means the
+	// live system. Every file is reached through it: nothing outside it is
+	// read or written, even while its tree changes.
+	Root *rootfs.Root
 
 	// BackupSuffix is appended to the full name of each changed file to
 	// name its backup in the same directory ("50-x.conf" ->
@@ -59,8 +59,8 @@ type ApplyOptions struct {
 
 // ApplyResult says what Apply wrote.
 type ApplyResult struct {
-	Files   []string // host paths written (symlink targets, never the links)
-	Backups []string // host paths of the backups, one per file, same order
+	Files   []string // paths inside the root written (symlink targets, never the links)
+	Backups []string // paths inside the root of the backups, one per file, same order
 }
 
 // testHook, when set by tests, is called after each step of Apply with the
@@ -76,38 +76,33 @@ func hook(step string, i int) error {
 	return nil
 }
 
-// target is one file to change, resolved on the host.
+// target is one file to change, resolved inside the root.
 type target struct {
 	change FileChange
-	host   string      // resolved host path (the symlink target)
+	dir    *rootfs.Dir // the directory holding the file (the symlink target's), held open
+	base   string      // the file's name in dir
+	name   string      // its path inside the root
 	mode   fs.FileMode // permission bits to keep
 	uid    int
 	gid    int
-	backup string // host path of the backup, once made
+	backup string // name in dir of the backup, once made
 }
 
 // ResolveTargets returns changes with each Path replaced by the path, as
 // sshd would name it, of the regular file it designates inside root once
-// every symlink is followed chroot-style (sshcfg.Root.Resolve): the file
+// every symlink is followed chroot-style (rootfs.Root.Resolve): the file
 // Apply writes. Diff over the result is what `patch -d ROOT -p1` and
 // `git apply` can apply to a symlinked config: GNU patch refuses to patch a
 // symlink, git apply refuses a path beyond one, and an absolute link in an
 // image would lead patch out of it.
-func ResolveTargets(root string, changes []FileChange) ([]FileChange, error) {
-	if root == "" {
-		root = "/"
-	}
+func ResolveTargets(root *rootfs.Root, changes []FileChange) ([]FileChange, error) {
 	out := make([]FileChange, len(changes))
 	for i, c := range changes {
-		h, err := sshcfg.Root(root).Resolve(c.Path)
+		p, err := root.Resolve(c.Path)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Path, err)
 		}
-		rel, err := filepath.Rel(root, h)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Path, err)
-		}
-		c.Path = "/" + filepath.ToSlash(rel)
+		c.Path = p
 		out[i] = c
 	}
 	return out, nil
@@ -118,10 +113,13 @@ func ResolveTargets(root string, changes []FileChange) ([]FileChange, error) {
 // of every file that is new.
 //
 // In order, Apply:
-//   - resolves each Path inside Root chroot-style (sshcfg.Root.Resolve),
+//   - resolves each Path inside Root chroot-style (rootfs.Root.Target),
 //     following symlinks to the target, which is written in place of the
 //     link's target and never replaces the link; refuses anything but a
-//     regular file, and two changes naming the same target;
+//     regular file, and two changes naming the same target. From here on
+//     every step acts on the target's directory, held open, by name within
+//     it and without following symlinks (openat, fstatat, linkat, renameat,
+//     unlinkat, flock and fsync on the directory descriptor);
 //   - locks: flock(2) LOCK_EX on each directory holding a target, in sorted
 //     order, waiting until ctx is done. Locking the directory itself leaves
 //     no lock file behind for sshd or anyone to find;
@@ -131,8 +129,8 @@ func ResolveTargets(root string, changes []FileChange) ([]FileChange, error) {
 //     bytes, mode, owner and group, fsynced and linked into place so a
 //     backup is complete or absent; all backups exist before any file is
 //     replaced;
-//   - replaces each file atomically with renameio (temporary file in the
-//     same directory, named ".NAME" + digits so no Include glob matches it,
+//   - replaces each file atomically (temporary file in the same directory,
+//     named ".NAME.sshport-tmp-" + digits so no Include glob matches it,
 //     fsync, rename, fsync of the directory), keeping mode, owner and group;
 //   - runs Validate.
 //
@@ -151,8 +149,13 @@ func ResolveTargets(root string, changes []FileChange) ([]FileChange, error) {
 func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*ApplyResult, error) {
 	res := &ApplyResult{Files: []string{}, Backups: []string{}}
 	root := opts.Root
-	if root == "" {
-		root = "/"
+	if root == nil {
+		live, err := rootfs.Live()
+		if err != nil {
+			return nil, err
+		}
+		defer live.Close()
+		root = live
 	}
 	suffix, err := backupSuffix(opts)
 	if err != nil {
@@ -160,39 +163,46 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 	}
 
 	var targets []*target
+	defer func() {
+		for _, t := range targets {
+			t.dir.Close()
+		}
+	}()
 	seen := map[string]string{}
 	for _, c := range changes {
 		if !c.Changed() {
 			continue
 		}
-		host, err := sshcfg.Root(root).Resolve(c.Path)
+		dir, base, err := root.Target(c.Path)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Path, err)
 		}
-		if prev, ok := seen[host]; ok {
-			return nil, fmt.Errorf("%s and %s are the same file %s", prev, c.Path, host)
+		t := &target{change: c, dir: dir, base: base, name: dir.Path(base)}
+		targets = append(targets, t)
+		if prev, ok := seen[t.name]; ok {
+			return nil, fmt.Errorf("%s and %s are the same file %s", prev, c.Path, t.name)
 		}
-		seen[host] = c.Path
-		if _, err := statRegular(c.Path, host); err != nil {
+		seen[t.name] = c.Path
+		if _, err := statRegular(t); err != nil {
 			return nil, err
 		}
-		targets = append(targets, &target{change: c, host: host})
 	}
 	if len(targets) == 0 {
 		return res, nil
 	}
 	for _, t := range targets {
-		if err := checkBackupName(root, t.host+suffix, opts.IncludeGlobs); err != nil {
+		if err := checkBackupName(t.name+suffix, opts.IncludeGlobs); err != nil {
 			return nil, fmt.Errorf("%s: %w", t.change.Path, err)
 		}
 	}
 
-	var dirs []string
+	// One lock per directory, in name order.
+	var dirs []*rootfs.Dir
 	for _, t := range targets {
-		dirs = append(dirs, filepath.Dir(t.host))
+		dirs = append(dirs, t.dir)
 	}
-	slices.Sort(dirs)
-	dirs = slices.Compact(dirs)
+	slices.SortFunc(dirs, func(a, b *rootfs.Dir) int { return strings.Compare(a.Name(), b.Name()) })
+	dirs = slices.CompactFunc(dirs, func(a, b *rootfs.Dir) bool { return a.Name() == b.Name() })
 	unlock, err := lockDirs(ctx, dirs)
 	if err != nil {
 		return nil, err
@@ -202,15 +212,19 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		return nil, err
 	}
 
-	// Under the lock: the files must still be what the plan was made from.
+	// Under the lock: the files must still be what the plan was made from,
+	// in the directories their names designate.
 	for _, t := range targets {
-		fi, err := statRegular(t.change.Path, t.host)
+		if err := t.dir.Verify(); err != nil {
+			return nil, fmt.Errorf("%s: %w; nothing was written", t.change.Path, err)
+		}
+		fi, err := statRegular(t)
 		if err != nil {
 			return nil, err
 		}
 		t.mode = fi.Mode().Perm()
 		t.uid, t.gid = fileOwner(fi)
-		cur, err := os.ReadFile(t.host)
+		cur, err := t.dir.ReadFile(t.base)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.change.Path, err)
 		}
@@ -227,7 +241,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 
 	// Backups, all of them before any file is replaced.
 	for i, t := range targets {
-		b, err := makeBackup(t, suffix, root, opts.IncludeGlobs)
+		b, err := makeBackup(t, suffix, opts.IncludeGlobs)
 		if err != nil {
 			removeBackups(targets)
 			return nil, fmt.Errorf("%s: backup: %w; nothing was written", t.change.Path, err)
@@ -244,7 +258,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 	}
 
 	for i, t := range targets {
-		err := writeAtomic(t.host, t.change.New, t.mode, t.uid, t.gid, func() error { return hook("temp", i) })
+		err := writeAtomic(t.dir, t.base, t.change.New, t.mode, t.uid, t.gid, func() error { return hook("temp", i) })
 		if err != nil {
 			err = fmt.Errorf("%s: %w", t.change.Path, err)
 			return nil, rollback(targets, i, err)
@@ -263,8 +277,8 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		}
 	}
 	for _, t := range targets {
-		res.Files = append(res.Files, t.host)
-		res.Backups = append(res.Backups, t.backup)
+		res.Files = append(res.Files, t.name)
+		res.Backups = append(res.Backups, t.dir.Path(t.backup))
 	}
 	return res, nil
 }
@@ -277,8 +291,8 @@ func rollback(targets []*target, n int, cause error) error {
 	var failed []string
 	for i := n - 1; i >= 0; i-- {
 		t := targets[i]
-		if err := writeAtomic(t.host, t.change.Old, t.mode, t.uid, t.gid, nil); err != nil {
-			failed = append(failed, fmt.Sprintf("%s (%v; its backup is %s)", t.change.Path, err, t.backup))
+		if err := writeAtomic(t.dir, t.base, t.change.Old, t.mode, t.uid, t.gid, nil); err != nil {
+			failed = append(failed, fmt.Sprintf("%s (%v; its backup is %s)", t.change.Path, err, t.dir.Path(t.backup)))
 			continue
 		}
 		_ = hook("restored", i)
@@ -296,15 +310,16 @@ func rollback(targets []*target, n int, cause error) error {
 func removeBackups(targets []*target) {
 	for _, t := range targets {
 		if t.backup != "" {
-			os.Remove(t.backup)
-			syncDir(filepath.Dir(t.backup))
+			t.dir.Remove(t.backup)
+			t.dir.Sync()
 			t.backup = ""
 		}
 	}
 }
 
-func statRegular(name, host string) (fs.FileInfo, error) {
-	fi, err := os.Lstat(host)
+func statRegular(t *target) (fs.FileInfo, error) {
+	name := t.change.Path
+	fi, err := t.dir.Lstat(t.base)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -332,13 +347,9 @@ func backupSuffix(opts ApplyOptions) (string, error) {
 	return s, nil
 }
 
-// checkBackupName refuses a backup host path that an Include glob matches.
-func checkBackupName(root, host string, globs []string) error {
-	rel, err := filepath.Rel(root, host)
-	if err != nil {
-		return err
-	}
-	name := "/" + filepath.ToSlash(rel)
+// checkBackupName refuses a backup name (a path inside the root) that an
+// Include glob matches.
+func checkBackupName(name string, globs []string) error {
 	for _, g := range globs {
 		if !path.IsAbs(g) {
 			g = path.Join("/etc/ssh", g)
@@ -356,13 +367,12 @@ func checkBackupName(root, host string, globs []string) error {
 // beside it. The copy is written to a hidden temporary file, fsynced, then
 // hard-linked to the backup name, which fails rather than overwrite an
 // existing file; so a backup is complete or absent.
-func makeBackup(t *target, suffix, root string, globs []string) (string, error) {
-	dir := filepath.Dir(t.host)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(t.host)+".sshport-tmp-")
+func makeBackup(t *target, suffix string, globs []string) (string, error) {
+	tmp, tmpName, err := t.dir.CreateTemp("." + t.base + ".sshport-tmp-")
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp.Name())
+	defer t.dir.Remove(tmpName)
 	err = fillFile(tmp, t.change.Old, t.mode, t.uid, t.gid)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -371,23 +381,23 @@ func makeBackup(t *target, suffix, root string, globs []string) (string, error) 
 		return "", err
 	}
 	for n := 0; n < 100; n++ {
-		name := t.host + suffix
+		name := t.base + suffix
 		if n > 0 {
 			name += fmt.Sprintf("-%d", n)
-			if err := checkBackupName(root, name, globs); err != nil {
+			if err := checkBackupName(t.dir.Path(name), globs); err != nil {
 				return "", err
 			}
 		}
-		err := os.Link(tmp.Name(), name)
+		err := t.dir.Link(tmpName, name)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
 			return "", err
 		}
-		return name, syncDir(dir)
+		return name, t.dir.Sync()
 	}
-	return "", fmt.Errorf("too many backups named %s%s-N", t.host, suffix)
+	return "", fmt.Errorf("too many backups named %s%s-N", t.name, suffix)
 }
 
 // fillFile writes data to f, gives it mode and owner, and fsyncs it.

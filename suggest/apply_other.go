@@ -7,16 +7,18 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+
+	"github.com/sshport/sshport/internal/rootfs"
 )
 
 var errUnsupported = errors.New("applying a change is only supported on Unix systems")
 
-func lockDirs(context.Context, []string) (func(), error) { return nil, errUnsupported }
+func lockDirs(context.Context, []*rootfs.Dir) (func(), error) { return nil, errUnsupported }
 
 func fileOwner(fs.FileInfo) (uid, gid int) { return -1, -1 }
 
 func chownFile(*os.File, int, int) error { return errUnsupported }
 
-func syncDir(string) error { return nil }
-
-func writeAtomic(string, []byte, fs.FileMode, int, int, func() error) error { return errUnsupported }
+func writeAtomic(*rootfs.Dir, string, []byte, fs.FileMode, int, int, func() error) error {
+	return errUnsupported
+}

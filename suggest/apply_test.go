@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sshport/sshport/internal/rootfs"
 )
 
 var fixedNow = func() time.Time { return time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC) }
@@ -264,7 +266,7 @@ func TestApply(t *testing.T) {
 			testHook = tc.hook
 			defer func() { testHook = nil }()
 			opts := tc.opts
-			opts.Root = root
+			opts.Root = openRoot(t, root)
 			opts.Now = fixedNow
 			res, err := Apply(context.Background(), tc.changes, opts)
 			if tc.wantErr == "" {
@@ -309,7 +311,7 @@ func TestApply(t *testing.T) {
 			var wantWritten []string
 			for _, c := range tc.changes {
 				if c.Changed() {
-					wantWritten = append(wantWritten, host(root, c.Path))
+					wantWritten = append(wantWritten, c.Path)
 				}
 			}
 			if !slices.Equal(res.Files, wantWritten) && !(len(res.Files) == 0 && len(wantWritten) == 0) {
@@ -322,7 +324,7 @@ func TestApply(t *testing.T) {
 				if !strings.HasPrefix(b, res.Files[i]) {
 					t.Errorf("backup %s is not beside %s", b, res.Files[i])
 				}
-				old := readFile(t, b)
+				old := readFile(t, host(root, b))
 				if !bytes.Equal(old, tc.changes[len(tc.changes)-len(res.Files)+i].Old) {
 					t.Errorf("backup %s = %q, want the old bytes", b, old)
 				}
@@ -358,7 +360,7 @@ func TestApplySymlink(t *testing.T) {
 			}
 			// The diff names the target, so that patch and git apply,
 			// which refuse symlinks, apply it to a copy of the root.
-			resolved, err := ResolveTargets(root, []FileChange{c})
+			resolved, err := ResolveTargets(openRoot(t, root), []FileChange{c})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -367,7 +369,7 @@ func TestApplySymlink(t *testing.T) {
 			}
 			applyWithTools(t, Diff(resolved), resolved)
 
-			res, err := Apply(context.Background(), []FileChange{c}, ApplyOptions{Root: root, Now: fixedNow})
+			res, err := Apply(context.Background(), []FileChange{c}, ApplyOptions{Root: openRoot(t, root), Now: fixedNow})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -377,7 +379,7 @@ func TestApplySymlink(t *testing.T) {
 			if got := readFile(t, tgt); !bytes.Equal(got, c.New) {
 				t.Errorf("target = %q, want %q", got, c.New)
 			}
-			if !slices.Equal(res.Files, []string{tgt}) || !slices.Equal(res.Backups, []string{tgt + fixedSuffix}) {
+			if !slices.Equal(res.Files, []string{tc.target}) || !slices.Equal(res.Backups, []string{tc.target + fixedSuffix}) {
 				t.Errorf("result = %+v, want the target %s and its backup", res, tgt)
 			}
 			if got := readFile(t, tgt+fixedSuffix); !bytes.Equal(got, c.Old) {
@@ -412,11 +414,11 @@ func TestApplyKeepsOwnerAndMode(t *testing.T) {
 			if err := os.Chmod(p, tc.mode); err != nil {
 				t.Fatal(err)
 			}
-			res, err := Apply(context.Background(), changes, ApplyOptions{Root: root, Now: fixedNow})
+			res, err := Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, f := range []string{p, res.Backups[0]} {
+			for _, f := range []string{p, host(root, res.Backups[0])} {
 				fi, err := os.Stat(f)
 				if err != nil {
 					t.Fatal(err)
@@ -467,7 +469,7 @@ func TestApplyFakeSSHDValidator(t *testing.T) {
 			sshd, argsFile := fakeSSHD(t, tc.msg, tc.status)
 			cfg := host(root, mainPath)
 			v := SSHDValidator(sshd, cfg, "-h", "/key")
-			_, err := Apply(context.Background(), changes, ApplyOptions{Root: root, Now: fixedNow, Validate: v})
+			_, err := Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow, Validate: v})
 			if got, want := string(readFile(t, argsFile)), "-t\n-f\n"+cfg+"\n-h\n/key\n"; got != want {
 				t.Errorf("sshd ran with %q, want %q", got, want)
 			}
@@ -532,7 +534,7 @@ func TestApplyRealSSHD(t *testing.T) {
 			changes := []FileChange{{Path: mainPath, Old: []byte(old), New: []byte(tc.newCfg)}}
 			writeTree(t, root, changes)
 			v := SSHDValidator(sshd, host(root, mainPath), "-h", key)
-			_, err := Apply(context.Background(), changes, ApplyOptions{Root: root, Now: fixedNow, Validate: v})
+			_, err := Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow, Validate: v})
 			got := readFile(t, host(root, mainPath))
 			if tc.wantErr == "" {
 				if err != nil {
@@ -618,7 +620,7 @@ func TestApplyChild(t *testing.T) {
 		}
 		return nil
 	}
-	opts := ApplyOptions{Root: spec.Root, Now: fixedNow}
+	opts := ApplyOptions{Root: openRoot(t, spec.Root), Now: fixedNow}
 	if spec.FailValidate {
 		opts.Validate = func(context.Context) error { return errors.New("fake sshd -t failure") }
 	}
@@ -712,7 +714,7 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			if _, err := Apply(ctx, again, ApplyOptions{Root: root, BackupSuffix: ".second"}); err != nil {
+			if _, err := Apply(ctx, again, ApplyOptions{Root: openRoot(t, root), BackupSuffix: ".second"}); err != nil {
 				t.Fatalf("Apply after the kill: %v", err)
 			}
 			checkTree(t, "Apply after the kill", root, changes)
@@ -764,7 +766,7 @@ func TestApplyConcurrentGoroutines(t *testing.T) {
 	for i := range concurrentRuns {
 		go func() {
 			<-start
-			_, errs[i] = Apply(context.Background(), concurrentChanges(i), ApplyOptions{Root: root, Now: fixedNow})
+			_, errs[i] = Apply(context.Background(), concurrentChanges(i), ApplyOptions{Root: openRoot(t, root), Now: fixedNow})
 			done <- i
 		}()
 	}
@@ -930,7 +932,11 @@ func fullDiskChild(spec childSpec) {
 	for _, f := range fillers[:spec.FreePages] {
 		os.Remove(f)
 	}
-	_, err := Apply(context.Background(), []FileChange{c}, ApplyOptions{Root: spec.Root, Now: fixedNow})
+	root, err := rootfs.Open(spec.Root)
+	if err != nil {
+		fail("%v", err)
+	}
+	_, err = Apply(context.Background(), []FileChange{c}, ApplyOptions{Root: root, Now: fixedNow})
 	if err == nil {
 		fail("Apply succeeded on a full disk")
 	}
@@ -954,13 +960,18 @@ func TestApplyLockHeld(t *testing.T) {
 	changes := twoFiles()
 	writeTree(t, root, changes)
 	// Another run holds the main directory's lock.
-	unlock, err := lockDirs(context.Background(), []string{host(root, "/etc/ssh")})
+	d, _, err := openRoot(t, root).Target(mainPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	unlock, err := lockDirs(context.Background(), []*rootfs.Dir{d})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = Apply(ctx, changes, ApplyOptions{Root: root, Now: fixedNow})
+	_, err = Apply(ctx, changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow})
 	if err == nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "another sshport run holds it") {
 		t.Fatalf("Apply with the lock held = %v, want it to give up when ctx ends", err)
 	}
@@ -976,7 +987,7 @@ func TestApplyLockHeld(t *testing.T) {
 	}
 	checkOld()
 	unlock()
-	if _, err := Apply(context.Background(), changes, ApplyOptions{Root: root, Now: fixedNow}); err != nil {
+	if _, err := Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow}); err != nil {
 		t.Fatalf("Apply once the lock is free: %v", err)
 	}
 	checkTree(t, "Apply", root, changes)

@@ -4,67 +4,39 @@ package suggest
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"syscall"
-	"time"
 
-	"github.com/google/renameio/v2"
-	"golang.org/x/sys/unix"
+	"github.com/sshport/sshport/internal/rootfs"
 )
 
 // lockDirs takes flock(2) LOCK_EX on each directory (sorted, so two runs
 // cannot deadlock), retrying until ctx is done. The returned func releases
 // every lock.
-func lockDirs(ctx context.Context, dirs []string) (func(), error) {
-	var held []*os.File
+func lockDirs(ctx context.Context, dirs []*rootfs.Dir) (func(), error) {
+	var held []*rootfs.Dir
 	unlock := func() {
 		for i := len(held) - 1; i >= 0; i-- {
-			unix.Flock(int(held[i].Fd()), unix.LOCK_UN)
-			held[i].Close()
+			held[i].Unlock()
 		}
 	}
 	for _, d := range dirs {
-		f, err := os.Open(d)
-		if err != nil {
+		if err := d.Lock(ctx); err != nil {
 			unlock()
-			return nil, fmt.Errorf("lock %s: %w", d, err)
+			return nil, err
 		}
-		held = append(held, f)
-		wait := time.Millisecond
-		for {
-			err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
-				unlock()
-				return nil, fmt.Errorf("lock %s: %w", d, err)
-			}
-			select {
-			case <-ctx.Done():
-				unlock()
-				return nil, fmt.Errorf("lock %s: another sshport run holds it: %w", d, ctx.Err())
-			case <-time.After(wait):
-			}
-			wait = min(2*wait, 50*time.Millisecond)
-		}
+		held = append(held, d)
 	}
 	return unlock, nil
 }
 
 // fileOwner returns the uid and gid of fi (-1 when unknown).
 func fileOwner(fi fs.FileInfo) (uid, gid int) {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return int(st.Uid), int(st.Gid)
-	}
-	return -1, -1
+	uid, gid, _ = rootfs.Owner(fi)
+	return uid, gid
 }
 
-// chownFile gives f the owner uid:gid unless it has it already.
+// chownFile gives f the owner uid:gid unless it has it already (fchown).
 func chownFile(f *os.File, uid, gid int) error {
 	if uid < 0 && gid < 0 {
 		return nil
@@ -79,30 +51,27 @@ func chownFile(f *os.File, uid, gid int) error {
 	return f.Chown(uid, gid)
 }
 
-// syncDir fsyncs a directory so that a rename or link in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// writeAtomic replaces the file base in dir with data, mode and owner: a
+// temporary file in the same directory (".NAME.sshport-tmp-" + digits) is
+// filled, fsynced and renamed over it, then the directory is fsynced; every
+// step is relative to dir and follows no symlink. afterTemp, when not nil,
+// runs once the temporary file is complete and before the rename.
+func writeAtomic(dir *rootfs.Dir, base string, data []byte, mode fs.FileMode, uid, gid int, afterTemp func() error) error {
+	f, tmp, err := dir.CreateTemp("." + base + ".sshport-tmp-")
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, unix.EINVAL) {
-		return err
+	renamed := false
+	defer func() {
+		if !renamed {
+			dir.Remove(tmp)
+		}
+	}()
+	err = fillFile(f, data, mode, uid, gid)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return nil
-}
-
-// writeAtomic replaces the file at host with data, mode and owner through a
-// renameio pending file in the same directory. afterTemp, when not nil, runs
-// once the temporary file is complete and before the rename.
-func writeAtomic(host string, data []byte, mode fs.FileMode, uid, gid int, afterTemp func() error) error {
-	dir := filepath.Dir(host)
-	pf, err := renameio.NewPendingFile(host, renameio.WithTempDir(dir), renameio.WithStaticPermissions(mode))
 	if err != nil {
-		return err
-	}
-	defer pf.Cleanup()
-	if err := fillFile(pf.File, data, mode, uid, gid); err != nil {
 		return err
 	}
 	if afterTemp != nil {
@@ -110,8 +79,9 @@ func writeAtomic(host string, data []byte, mode fs.FileMode, uid, gid int, after
 			return err
 		}
 	}
-	if err := pf.CloseAtomicallyReplace(); err != nil {
+	if err := dir.Rename(tmp, base); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	renamed = true
+	return dir.Sync()
 }

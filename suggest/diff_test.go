@@ -273,7 +273,7 @@ func TestDiffAppliesLikeApply(t *testing.T) {
 
 			applied := t.TempDir()
 			writeTree(t, applied, tc.changes)
-			if _, err := Apply(context.Background(), tc.changes, ApplyOptions{Root: applied}); err != nil {
+			if _, err := Apply(context.Background(), tc.changes, ApplyOptions{Root: openRoot(t, applied)}); err != nil {
 				t.Fatalf("Apply: %v", err)
 			}
 			checkTree(t, "Apply", applied, tc.changes)
