@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -34,8 +35,11 @@ func TestMain(m *testing.M) {
 					fmt.Fprintln(os.Stderr, "test hook:", err)
 					os.Exit(99)
 				}
+				// A misspelt field must not pass as a zero value.
 				var facts checker.Facts
-				if err := json.Unmarshal(data, &facts); err != nil {
+				dec := json.NewDecoder(bytes.NewReader(data))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&facts); err != nil {
 					fmt.Fprintln(os.Stderr, "test hook:", err)
 					os.Exit(99)
 				}
@@ -75,7 +79,7 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("sshport exited %s, want %s%s", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
 				}
 			},
-			// unchanged DIR: no file under DIR has a backup sibling
+			// nobackups DIR: no file under DIR has a backup sibling
 			// (nothing was written).
 			"nobackups": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {

@@ -80,24 +80,6 @@ func Check(c Candidate, f Facts) []Finding {
 	return out
 }
 
-// Duplicates returns a duplicate finding for every port that occurs more
-// than once in ports, in order of first occurrence.
-func Duplicates(ports []int) []Finding {
-	count := map[int]int{}
-	for _, p := range ports {
-		count[p]++
-	}
-	var out []Finding
-	for _, p := range ports {
-		if n := count[p]; n > 1 {
-			out = append(out, Finding{p, CodeDuplicate, SevWarning,
-				fmt.Sprintf("port %d is configured %d times; sshd binds it once and logs \"Address already in use\" for the rest", p, n)})
-			count[p] = 0
-		}
-	}
-	return out
-}
-
 func message(code string, port int, f *Facts) string {
 	switch code {
 	case CodeDefaultPort:

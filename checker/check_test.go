@@ -217,21 +217,6 @@ func TestScreen(t *testing.T) {
 	}
 }
 
-func TestDuplicates(t *testing.T) {
-	got := Duplicates([]int{2222, 22, 2222, 443, 22, 2222})
-	var s []string
-	for _, f := range got {
-		s = append(s, f.Message)
-	}
-	if len(got) != 2 || got[0].Port != 2222 || got[1].Port != 22 ||
-		!strings.Contains(s[0], "3 times") || !strings.Contains(s[1], "2 times") {
-		t.Errorf("Duplicates = %q", s)
-	}
-	if d := Duplicates([]int{22, 2222}); len(d) != 0 {
-		t.Errorf("Duplicates(no dup) = %v", d)
-	}
-}
-
 func TestParseRanges(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -22,9 +22,9 @@ type Edit struct {
 	// is inserted in the main file after its "#Port 22" comment when it
 	// has one, else before its first directive.
 	Ports []int
-	// ListenPorts changes ListenAddress directives that carry their own
+	// ListenAddressPorts changes ListenAddress directives that carry their own
 	// port: every effective one with port OLD gets port NEW.
-	ListenPorts map[int]int
+	ListenAddressPorts map[int]int
 	// LocalPorts changes "Match ... LocalPort OLD" criteria to NEW, so that
 	// a connection on the new port gets the settings of the old one.
 	LocalPorts map[int]int
@@ -59,7 +59,7 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 		}
 	}
 	for _, la := range c.ListenAddresses {
-		if n, ok := e.ListenPorts[la.Port]; ok && la.Port != 0 {
+		if n, ok := e.ListenAddressPorts[la.Port]; ok && la.Port != 0 {
 			ed.replaceListenPort(la.line, n)
 		}
 	}

@@ -81,12 +81,12 @@ func parseEdit(t *testing.T, data []byte) Edit {
 				e.Ports = append(e.Ports, n)
 			}
 		case "listen":
-			if e.ListenPorts == nil {
-				e.ListenPorts = map[int]int{}
+			if e.ListenAddressPorts == nil {
+				e.ListenAddressPorts = map[int]int{}
 			}
 			for _, s := range f[1:] {
 				o, n := pair(s)
-				e.ListenPorts[o] = n
+				e.ListenAddressPorts[o] = n
 			}
 		case "localport":
 			if e.LocalPorts == nil {
@@ -342,7 +342,7 @@ func checkReadBack(cfg *Config, fsys fs.FS, changes []Change, e Edit) (*Config, 
 			break
 		}
 		want := la.Port
-		if n, ok := e.ListenPorts[la.Port]; ok && la.Port != 0 {
+		if n, ok := e.ListenAddressPorts[la.Port]; ok && la.Port != 0 {
 			want = n
 		}
 		if got := cfg2.ListenAddresses[i]; got.Port != want || got.Host != la.Host || got.RDomain != la.RDomain {
@@ -449,7 +449,7 @@ func TestEditArguments(t *testing.T) {
 	}
 	// A nil Ports leaves the ports alone; an edit that changes nothing
 	// returns no change.
-	for _, e := range []Edit{{}, {ListenPorts: map[int]int{2222: 1}}, {LocalPorts: map[int]int{2222: 1}}, {Ports: []int{22}}} {
+	for _, e := range []Edit{{}, {ListenAddressPorts: map[int]int{2222: 1}}, {LocalPorts: map[int]int{2222: 1}}, {Ports: []int{22}}} {
 		if ch, err := cfg.Edit(e); err != nil || len(ch) != 0 {
 			t.Errorf("Edit(%+v) = %v, %v; want no change", e, ch, err)
 		}

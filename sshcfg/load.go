@@ -241,9 +241,6 @@ func (l *loader) fatalf(file string, line int, format string, args ...any) {
 	panic(fatal{&Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}})
 }
 
-// parse processes one file as parse_server_config_depth does. neverMatch
-// is SSHCFG_NEVERMATCH: the file was included from an inactive Match block,
-// so no Match line in it can become active.
 // state is what sshd carries from line to line: whether directives apply
 // (*activep), and whether they sit inside a Match block.
 type state struct {
@@ -251,6 +248,9 @@ type state struct {
 	inMatch bool
 }
 
+// parse processes one file as parse_server_config_depth does. neverMatch
+// is SSHCFG_NEVERMATCH: the file was included from an inactive Match block,
+// so no Match line in it can become active.
 func (l *loader) parse(f *File, st *state, neverMatch bool, depth int) {
 	bad := 0
 	for _, ln := range f.Lines {

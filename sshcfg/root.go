@@ -92,8 +92,8 @@ func splitPath(p string) []string {
 	return strings.Split(filepath.ToSlash(p), "/")
 }
 
-// fsName turns "/etc/ssh/x" or "etc/ssh/x" into a host path inside the root
-// with symlinks resolved.
+// hostPath turns "/etc/ssh/x" or "etc/ssh/x" into a host path inside the
+// root with every symlink resolved; op names the operation in its error.
 func (r Root) hostPath(op, name string) (string, error) {
 	if name != "." && !fs.ValidPath(strings.TrimPrefix(name, "/")) {
 		return "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}

@@ -11,9 +11,6 @@ import (
 // Linux's default ephemeral range 32768-60999 and not on scanners' lists.
 const Preferred = 20022
 
-// Registered is IANA's registered (User Ports) range, where sshport looks.
-var Registered = checker.Range{Lo: 1024, Hi: 49151}
-
 // ScannerPorts are the alternate SSH ports that internet-wide scanners and
 // SSH honeypots try right after 22, because admins so often move sshd there.
 // sshport never suggests them, even those IANA leaves unassigned (10022).
@@ -34,7 +31,7 @@ type Choice struct {
 type ChooseOptions struct {
 	Screen *checker.Screen
 	Facts  checker.Facts
-	// Range limits the search; the zero value means Registered.
+	// Range limits the search; the zero value means checker.IANARegistered.
 	Range checker.Range
 	// Avoid lists ports already used by the configuration (Port and
 	// ListenAddress ports) that must not be chosen.
@@ -73,7 +70,7 @@ var relaxations = []checker.Reason{
 func Choose(o ChooseOptions) (Choice, error) {
 	r := o.Range
 	if r == (checker.Range{}) {
-		r = Registered
+		r = checker.IANARegistered
 	}
 	if !r.Valid() || r.Lo < 1 {
 		return Choice{}, fmt.Errorf("bad range %s: want LOW-HIGH within 1-65535", r)

@@ -70,10 +70,10 @@ func MakePlan(cfg *sshcfg.Config, fsys fs.FS, port int, o PlanOptions) (*Plan, e
 			return nil, fmt.Errorf("%s line %d: ListenAddress %s carries its own port %d; --keep-old cannot give it a second one: add \"ListenAddress %s\" by hand",
 				la.File, la.Line, hostPort(la.Host, la.Port), la.Port, hostPort(la.Host, port))
 		}
-		if e.ListenPorts == nil {
-			e.ListenPorts = map[int]int{}
+		if e.ListenAddressPorts == nil {
+			e.ListenAddressPorts = map[int]int{}
 		}
-		e.ListenPorts[la.Port] = port
+		e.ListenAddressPorts[la.Port] = port
 	}
 	if !allExplicit {
 		if o.KeepOld {

@@ -237,7 +237,7 @@ func runSuggest(c *cli.Context, e *env) error {
 			rep.Backups = append(rep.Backups, t.display(b))
 		}
 	}
-	rep.NextSteps = nextSteps(t, rep)
+	rep.NextSteps = suggest.NextSteps(stepFacts(t, rep))
 	return e.finishSuggest(t, rep)
 }
 
@@ -275,71 +275,6 @@ func findSSHD(flag string) string {
 	return ""
 }
 
-func intsJoin(ps []int) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = strconv.Itoa(p)
-	}
-	return strings.Join(s, ", ")
-}
-
-// nextSteps lists what to do so that moving the port does not lock anyone
-// out, tailored to what the system (or image) has.
-func nextSteps(t target, r *suggestReport) []string {
-	if !r.Changed {
-		return []string{}
-	}
-	has := func(p string) bool {
-		_, err := os.Stat(filepath.Join(t.root, p))
-		return err == nil
-	}
-	n := r.Port
-	var s []string
-	if !r.Applied {
-		cmd, patchDir := "sshport", "/"
-		if t.image {
-			cmd += " --root " + t.rootArg
-			patchDir = t.rootArg
-		}
-		if t.config != sshcfg.DefaultConfig {
-			cmd += " -f " + t.config
-		}
-		keep := ""
-		if len(r.Ports) > 1 {
-			keep = " --keep-old"
-		}
-		if r.Compromise || r.Forced {
-			keep += " --force"
-		}
-		s = append(s, fmt.Sprintf("review the diff, then apply it: %s suggest --port %d%s --apply  (or: patch -d %s -p1 < port.diff)", cmd, n, keep, patchDir))
-	}
-	s = append(s, "keep this session open until a new login on the new port works")
-	fw := fmt.Sprintf("open %d/tcp in the firewall BEFORE reloading sshd", n)
-	switch {
-	case has("usr/sbin/ufw"):
-		fw += fmt.Sprintf(": ufw allow %d/tcp", n)
-	case has("usr/bin/firewall-cmd"):
-		fw += fmt.Sprintf(": firewall-cmd --permanent --add-port=%d/tcp && firewall-cmd --reload", n)
-	default:
-		fw += fmt.Sprintf(" (nftables: nft add rule inet filter input tcp dport %d accept), and in any cloud security group", n)
-	}
-	s = append(s, fw)
-	if has("etc/selinux/config") {
-		s = append(s, fmt.Sprintf("SELinux: allow sshd to bind it: semanage port -a -t ssh_port_t -p tcp %d", n))
-	}
-	if has("lib/systemd/system/ssh.socket") || has("usr/lib/systemd/system/ssh.socket") || has("etc/systemd/system/ssh.socket") {
-		s = append(s, "systemd socket activation (ssh.socket): the socket, not sshd, holds the port: systemctl daemon-reload && systemctl restart ssh.socket (Ubuntu 22.10+ regenerates ListenStream from sshd_config; elsewhere edit ListenStream in a drop-in: systemctl edit ssh.socket)")
-	}
-	if t.image {
-		s = append(s, "the image's sshd takes the new port when it next starts; validate there first: sshd -t",
-			fmt.Sprintf("after booting it, log in with: ssh -p %d USER@HOST", n))
-		return s
-	}
-	s = append(s, "validate: sshd -t", "reload sshd (this does not drop open sessions): systemctl reload ssh  (RHEL/Fedora: systemctl reload sshd)")
-	s = append(s, fmt.Sprintf("test from another terminal: ssh -p %d USER@HOST; then close the old port in the firewall", n))
-	return s
-}
-
 func printSuggest(w io.Writer, r *suggestReport) {
 	if !r.Changed {
 		fmt.Fprintf(w, "No change: sshd listens on %s.\n", intsJoin(r.Ports))
@@ -366,5 +301,22 @@ func printSuggest(w io.Writer, r *suggestReport) {
 	fmt.Fprintln(w, "\nNext steps:")
 	for i, s := range r.NextSteps {
 		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
+	}
+}
+
+// stepFacts gathers what suggest.NextSteps needs.
+func stepFacts(t target, r *suggestReport) suggest.StepFacts {
+	cmd, patchDir := "sshport", "/"
+	if t.image {
+		cmd += " --root " + t.rootArg
+		patchDir = t.rootArg
+	}
+	if t.config != sshcfg.DefaultConfig {
+		cmd += " -f " + t.config
+	}
+	return suggest.StepFacts{
+		Port: r.Port, Ports: r.Ports, Changed: r.Changed, Applied: r.Applied,
+		Compromise: r.Compromise, Forced: r.Forced, Image: t.image,
+		Command: cmd, PatchDir: patchDir, Traits: suggest.ReadTraits(sshcfg.Root(t.root)),
 	}
 }
