@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/netip"
 	"slices"
 
 	"github.com/urfave/cli/v2"
@@ -19,7 +18,9 @@ func checkCommand(e *env) *cli.Command {
 		Usage: "report the ports sshd uses, where each comes from, and what is wrong with them",
 		Description: "Reads sshd_config as sshd does (Include, Match, Port, ListenAddress, AddressFamily) and\n" +
 			"checks each port: in use by another process, well known (0-1023), sshd's default 22,\n" +
-			"inside the OS ephemeral range, in IANA's dynamic range, assigned by IANA to another service.\n" +
+			"inside the OS ephemeral range, in IANA's dynamic range, assigned by IANA to another service,\n" +
+			"an alternate SSH port scanners probe (2222, 10022, ...). A port with no finding is safe:\n" +
+			"suggest keeps it; one with a finding is what suggest moves.\n" +
 			"Exit 0: no finding; 1: findings; 2: error (the config would be refused, or is unreadable).",
 		Flags: append(globalFlags(),
 			&cli.IntFlag{Name: "port", Usage: "judge candidate port `N` instead of the configured ones (the config is not changed)"},
@@ -77,12 +78,9 @@ func runCheck(c *cli.Context, e *env) error {
 // inspect gathers the host facts and judges ports; candidate says the
 // ports are --port candidates rather than the configured ones.
 func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, ports []int, candidate, probe bool) (*checkReport, error) {
-	req := checker.Request{Live: !t.image || probe, Owners: ports}
-	if t.image {
-		req.Root = t.root
-	}
+	req := checker.Request{Live: !t.image || probe, Root: t.imageRoot(), Owners: ports}
 	for _, p := range ports {
-		req.Bind = append(req.Bind, endpointsFor(cfg, p, candidate)...)
+		req.Bind = append(req.Bind, suggest.Endpoints(cfg, p, candidate)...)
 	}
 	facts, err := e.prober.Probe(c.Context, req)
 	if err != nil {
@@ -96,7 +94,7 @@ func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, ports []int,
 		if slices.Index(ports, p) != i {
 			continue
 		}
-		cand := checker.Candidate{Port: p, SSHDOwn: slices.Contains(configured, p), Endpoints: endpointsFor(cfg, p, candidate)}
+		cand := checker.Candidate{Port: p, SSHDOwn: slices.Contains(configured, p), Endpoints: suggest.Endpoints(cfg, p, candidate)}
 		pr := portReport{Port: p}
 		if candidate {
 			for _, ap := range cand.Endpoints {
@@ -118,27 +116,6 @@ func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, ports []int,
 		rep.Checked = append(rep.Checked, pr)
 	}
 	return rep, nil
-}
-
-// endpointsFor returns the addresses sshd binds (or would bind) for port.
-func endpointsFor(cfg *sshcfg.Config, port int, candidate bool) []netip.AddrPort {
-	var out []netip.AddrPort
-	add := func(addr string) {
-		a, err := netip.ParseAddr(addr)
-		if err != nil {
-			return
-		}
-		ap := netip.AddrPortFrom(a.WithZone(""), uint16(port))
-		if !slices.Contains(out, ap) {
-			out = append(out, ap)
-		}
-	}
-	for _, ep := range cfg.Listen {
-		if ep.Port == port || candidate {
-			add(ep.Address)
-		}
-	}
-	return out
 }
 
 // sourcesOf says where port comes from: Port lines and ListenAddress lines.

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -77,114 +76,26 @@ func runSuggest(c *cli.Context, e *env) error {
 			return usageErr("--range %q: want LOW-HIGH within 1-65535", s)
 		}
 	}
+	if p := c.Int("port"); c.IsSet("port") && (p < 1 || p > 65535) {
+		return usageErr("--port %d: not a port number 1-65535", p)
+	}
 	cfg, err := t.load()
 	if err != nil {
 		return err
 	}
-	current := suggest.ListenPorts(cfg)
-	rep := &suggestReport{Previous: current, Files: []string{}, Backups: []string{}, Why: []string{}, Notes: []string{}, NextSteps: []string{}, Ports: current}
-
-	live := !t.image || c.Bool("probe")
-	req := checker.Request{Live: live, Owners: current}
-	if t.image {
-		req.Root = t.root
-	}
-	for _, p := range current {
-		req.Bind = append(req.Bind, endpointsFor(cfg, p, false)...)
-	}
-	facts, err := e.prober.Probe(c.Context, req)
+	d, err := suggest.Decide(c.Context, cfg, e.prober, suggest.Options{
+		Port: c.Int("port"), Force: c.Bool("force"), Range: rng, KeepOld: c.Bool("keep-old"),
+		Live: !t.image || c.Bool("probe"), Root: t.imageRoot(),
+	})
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	judge := func(p int) []checker.Finding {
-		cand := checker.Candidate{Port: p, SSHDOwn: slices.Contains(current, p), Endpoints: endpointsFor(cfg, p, !slices.Contains(current, p))}
-		return checker.Check(cand, facts)
+	rep := &suggestReport{Port: d.Port, Previous: d.Current, Ports: d.Current, Why: d.Why, Compromise: d.Compromise, Forced: d.Forced,
+		Files: []string{}, Backups: []string{}, Notes: []string{}, NextSteps: []string{}}
+	if !d.Change {
+		return e.finishSuggest(t, rep)
 	}
-
-	var port int
-	switch {
-	case c.IsSet("port"):
-		port = c.Int("port")
-		if port < 1 || port > 65535 {
-			return usageErr("--port %d: not a port number 1-65535", port)
-		}
-		if !slices.Contains(current, port) {
-			// Probe the candidate's own addresses: listing misses
-			// sockets bound but not listening.
-			f2, err := e.prober.Probe(c.Context, checker.Request{Live: live, Root: req.Root, Owners: []int{port}, Bind: endpointsFor(cfg, port, true)})
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			facts = mergeFacts(facts, f2)
-		}
-		fs := judge(port)
-		if slices.Contains(suggest.ScannerPorts, port) {
-			fs = append(fs, checker.Finding{Port: port, Code: "scanner-port", Severity: checker.SevWarning,
-				Message: fmt.Sprintf("%d is an alternate SSH port that scanners probe right after 22", port)})
-		}
-		if len(fs) > 0 && !c.Bool("force") {
-			var msgs []string
-			for _, f := range fs {
-				msgs = append(msgs, fmt.Sprintf("[%s] %s", f.Code, f.Message))
-			}
-			return usageErr("port %d refused: %s (use --force to take it anyway)", port, strings.Join(msgs, "; "))
-		}
-		for _, f := range fs {
-			rep.Why = append(rep.Why, "forced despite: "+f.Message)
-			rep.Forced = true
-		}
-	default:
-		var safe []int
-		for _, p := range current {
-			if len(judge(p)) == 0 && !slices.Contains(suggest.ScannerPorts, p) {
-				safe = append(safe, p)
-			}
-		}
-		switch {
-		case len(safe) > 0 && len(safe) == len(current):
-			rep.Port = current[0]
-			rep.Why = append(rep.Why, fmt.Sprintf("sshd already listens only on safe ports (%s): nothing to change", intsJoin(current)))
-			return e.finishSuggest(t, rep)
-		case len(safe) > 0 && c.Bool("keep-old"):
-			rep.Port = safe[0]
-			rep.Why = append(rep.Why, fmt.Sprintf("sshd already listens on the safe port %d beside the old ones (%s): nothing to change; run without --keep-old to drop the old ones", safe[0], intsJoin(current)))
-			return e.finishSuggest(t, rep)
-		case len(safe) > 0:
-			// Finishing a migration: keep the safe port sshd already
-			// listens on (the one clients were moved to) and drop the rest.
-			port = safe[0]
-			rep.Why = append(rep.Why, fmt.Sprintf("%d is already configured and safe: keeping it and dropping %s", port, intsJoin(slices.DeleteFunc(slices.Clone(current), func(p int) bool { return p == port }))))
-		}
-		if port != 0 {
-			break
-		}
-		avoid := slices.Clone(current)
-		for _, la := range cfg.ListenAddresses {
-			if la.Port != 0 {
-				avoid = append(avoid, la.Port)
-			}
-		}
-		for attempt := 0; ; attempt++ {
-			ch, err := suggest.Choose(suggest.ChooseOptions{Screen: checker.NewScreen(facts), Facts: facts, Range: rng, Avoid: avoid})
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			port, rep.Why, rep.Compromise = ch.Port, ch.Why, ch.Compromise
-			if !live || attempt == 4 {
-				break
-			}
-			f2, err := e.prober.Probe(c.Context, checker.Request{Live: true, Root: req.Root, Bind: endpointsFor(cfg, port, true)})
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			facts = mergeFacts(facts, f2)
-			if len(judge(port)) == 0 || ch.Compromise {
-				break
-			}
-			avoid = append(avoid, port)
-		}
-	}
-	rep.Port = port
+	port := d.Port
 
 	plan, err := suggest.MakePlan(cfg, sshcfg.Root(t.root), port, suggest.PlanOptions{KeepOld: c.Bool("keep-old")})
 	if err != nil {
@@ -248,17 +159,6 @@ func (e *env) finishSuggest(t target, rep *suggestReport) error {
 	}
 	printSuggest(e.stdout, rep)
 	return nil
-}
-
-// mergeFacts adds a later probe's listeners and bind results to f.
-func mergeFacts(f, g checker.Facts) checker.Facts {
-	f.Probes = append(f.Probes, g.Probes...)
-	for _, l := range g.Listeners {
-		if !slices.Contains(f.Listeners, l) {
-			f.Listeners = append(f.Listeners, l)
-		}
-	}
-	return f
 }
 
 // findSSHD returns the sshd to validate with, or "".

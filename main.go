@@ -164,6 +164,15 @@ func targetOf(c *cli.Context) (target, error) {
 	return t, nil
 }
 
+// imageRoot is the image directory for a prober request, "" for the
+// running system.
+func (t target) imageRoot() string {
+	if t.image {
+		return t.root
+	}
+	return ""
+}
+
 // load reads the configuration; an error is sshd's refusal or an
 // unreadable file, reported with exit code 2.
 func (t target) load() (*sshcfg.Config, error) {
