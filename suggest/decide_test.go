@@ -85,11 +85,11 @@ func TestDecide(t *testing.T) {
 		change  bool
 		comp    bool
 		forced  bool
-		err     string   // a phrase of the error; "" for none
-		why     string   // a phrase of Why
-		probes  int      // number of Probe calls, 0: not checked
-		noProbe bool     // no bind probe may have happened
-		skipped []int    // ports that must have been probed busy
+		err     string // a phrase of the error; "" for none
+		why     string // a phrase of Why
+		probes  int    // number of Probe calls, 0: not checked
+		noProbe bool   // no bind probe may have happened
+		skipped []int  // ports that must have been probed busy
 	}{
 		{name: "fresh: 20022 probed free", config: "Port 22\n", facts: linux, opts: Options{Live: true},
 			want: 20022, change: true, probes: 2},
