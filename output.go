@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sshport/sshport/sshcfg"
 )
 
 func writeJSON(w io.Writer, v any) {
@@ -57,4 +60,32 @@ func intsJoin(ps []int) string {
 		s[i] = strconv.Itoa(p)
 	}
 	return strings.Join(s, ", ")
+}
+
+// errorReport is what every command prints on stdout for an error when
+// --json is given (with the usual one line on stderr and exit status 2):
+// {"ok": false, "error": {"message", "file", "line"}, "exit_code"}.
+type errorReport struct {
+	OK       bool      `json:"ok"`
+	Error    errorBody `json:"error"`
+	ExitCode int       `json:"exit_code"`
+}
+
+type errorBody struct {
+	Message string `json:"message"`
+	File    string `json:"file,omitempty"` // the file sshd names, when it names one
+	Line    int    `json:"line,omitempty"`
+}
+
+func newErrorReport(err error, code int) errorReport {
+	r := errorReport{Error: errorBody{Message: err.Error()}, ExitCode: code}
+	var list sshcfg.ErrorList
+	var one *sshcfg.Error
+	switch {
+	case errors.As(err, &list) && len(list) > 0:
+		r.Error.File, r.Error.Line = list[0].File, list[0].Line
+	case errors.As(err, &one):
+		r.Error.File, r.Error.Line = one.File, one.Line
+	}
+	return r
 }
