@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -28,11 +29,13 @@ func suggestCommand(e *env) *cli.Command {
 			"When the current ports are already safe nothing changes (exit 0).",
 		Flags: append(globalFlags(),
 			&cli.IntFlag{Name: "port", Usage: "move to port `N` (refused when unsafe, unless --force)"},
-			&cli.BoolFlag{Name: "force", Usage: "with --port: accept an unsafe port"},
+			&cli.BoolFlag{Name: "force", Usage: "with --port: accept an unsafe port (never one in use: sshd could not bind it)"},
 			&cli.StringFlag{Name: "range", Usage: "look only in `LOW-HIGH`"},
 			&cli.BoolFlag{Name: "keep-old", Usage: "keep the current ports and add the new one (listen on both while migrating)"},
 			&cli.BoolFlag{Name: "apply", Usage: "write the change: lock, backup, atomic write, sshd -t, roll back on failure"},
 			&cli.StringFlag{Name: "backup-suffix", Usage: "name backups FILE`SUFFIX` (default .sshport-YYYYMMDDTHHMMSS)"},
+			&cli.StringFlag{Name: "backup-dir", Usage: "put every backup under `DIR` (inside --root), at the file's own path (default: beside the file, or under /var/backups/sshport when an Include would make sshd read it there)"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: 5 * time.Second, Usage: "wait at most `DURATION` for another run's lock, then exit 2 naming the holder"},
 			&cli.StringFlag{Name: "sshd", Usage: "sshd binary `PATH` for validation (default: sshd in $PATH, else /usr/sbin/sshd)"},
 			&cli.BoolFlag{Name: "validate", Usage: "with --root: validate with sshd -t anyway (its absolute Includes resolve on this system)"},
 			&cli.BoolFlag{Name: "probe", Usage: "with --root: check this system's sockets too"},
@@ -92,18 +95,24 @@ func runSuggest(c *cli.Context, e *env) error {
 	}
 	rep := &suggestReport{Port: d.Port, Previous: d.Current, Ports: d.Current, Why: d.Why, Compromise: d.Compromise, Forced: d.Forced,
 		Files: []string{}, Backups: []string{}, Notes: []string{}, NextSteps: []string{}}
-	if !d.Change {
-		return e.finishSuggest(t, rep)
+	var plan *suggest.Plan
+	if d.Change {
+		plan, err = suggest.MakePlan(cfg, sshcfg.Root(t.root), d.Port, suggest.PlanOptions{KeepOld: c.Bool("keep-old")})
+		if err != nil {
+			return &exitErr{code: exitError, err: err}
+		}
+		rep.Ports, rep.Changed, rep.Notes = plan.Ports, plan.Changed, append(rep.Notes, plan.Notes...)
+		if !plan.Changed {
+			rep.Why = append(rep.Why, fmt.Sprintf("sshd already listens on %s: nothing to change", intsJoin(plan.Ports)))
+		}
 	}
-	port := d.Port
-
-	plan, err := suggest.MakePlan(cfg, sshcfg.Root(t.root), port, suggest.PlanOptions{KeepOld: c.Bool("keep-old")})
-	if err != nil {
-		return &exitErr{code: exitError, err: err}
-	}
-	rep.Ports, rep.Changed, rep.Notes = plan.Ports, plan.Changed, append(rep.Notes, plan.Notes...)
-	if !plan.Changed {
-		rep.Why = append(rep.Why, fmt.Sprintf("sshd already listens on %s: nothing to change", intsJoin(plan.Ports)))
+	if !rep.Changed {
+		if c.Bool("apply") {
+			// Nothing to write, but what a killed run left is cleaned up.
+			if _, err := e.apply(c, t, cfg, nil, rep); err != nil {
+				return err
+			}
+		}
 		return e.finishSuggest(t, rep)
 	}
 	// GNU patch and git apply refuse to write through a symlink: the
@@ -117,14 +126,32 @@ func runSuggest(c *cli.Context, e *env) error {
 		rep.Files = append(rep.Files, ch.Path)
 	}
 	if c.Bool("apply") {
-		opts := suggest.ApplyOptions{Root: t.root, BackupSuffix: c.String("backup-suffix")}
-		for _, d := range cfg.Directives {
-			if d.Key == "include" {
-				for _, a := range d.Line.Args {
-					opts.IncludeGlobs = append(opts.IncludeGlobs, a.Text)
-				}
+		res, err := e.apply(c, t, cfg, plan.Writes, rep)
+		if err != nil {
+			return err
+		}
+		rep.Applied = true
+		// Backups in the order of the files (Apply wrote them in its own).
+		backupOf := map[string]string{}
+		for i, f := range res.Files {
+			backupOf[t.display(f)] = t.display(res.Backups[i])
+		}
+		for _, tg := range targets {
+			if b, ok := backupOf[tg.Path]; ok {
+				rep.Backups = append(rep.Backups, b)
 			}
 		}
+	}
+	rep.NextSteps = suggest.NextSteps(stepFacts(t, rep))
+	return e.finishSuggest(t, rep)
+}
+
+// apply writes the changes (none: only cleans up after a killed run),
+// validating with sshd -t when it can; it notes on rep what it could not do.
+func (e *env) apply(c *cli.Context, t target, cfg *sshcfg.Config, writes []suggest.FileChange, rep *suggestReport) (*suggest.ApplyResult, error) {
+	opts := suggest.ApplyOptions{Root: t.root, BackupSuffix: c.String("backup-suffix"), BackupDir: c.String("backup-dir"),
+		IncludeGlobs: suggest.IncludeGlobs(cfg), Files: suggest.ConfigFiles(cfg), LockTimeout: c.Duration("lock-timeout")}
+	if len(writes) > 0 {
 		sshd := findSSHD(c.String("sshd"))
 		switch {
 		case t.image && !c.Bool("validate"):
@@ -139,17 +166,13 @@ func runSuggest(c *cli.Context, e *env) error {
 			opts.Validate = suggest.SSHDValidator(sshd, cfgPath)
 			rep.Validated = true
 		}
-		res, err := suggest.Apply(c.Context, plan.Changes, opts)
-		if err != nil {
-			return &exitErr{code: exitError, err: err}
-		}
-		rep.Applied = true
-		for _, b := range res.Backups {
-			rep.Backups = append(rep.Backups, t.display(b))
-		}
 	}
-	rep.NextSteps = suggest.NextSteps(stepFacts(t, rep))
-	return e.finishSuggest(t, rep)
+	res, err := suggest.Apply(c.Context, writes, opts)
+	if err != nil {
+		rep.Validated = false
+		return nil, &exitErr{code: exitError, err: err}
+	}
+	return res, nil
 }
 
 func (e *env) finishSuggest(t target, rep *suggestReport) error {

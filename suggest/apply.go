@@ -32,20 +32,37 @@ type ApplyOptions struct {
 	Root string
 
 	// BackupSuffix is appended to the full name of each changed file to
-	// name its backup in the same directory ("50-x.conf" ->
-	// "50-x.conf.sshport-20260102T150405"). Because it is appended after
-	// the whole name, a backup ends in ".conf" only when the suffix does, so
-	// a suffix ending in ".conf" is refused (a drop-in glob "*.conf" would
-	// make sshd read the backup), as is one holding a "/" or NUL.
-	// "" means ".sshport-" + Now().Format("20060102T150405"). When a backup
-	// of that name exists already, "-1", "-2", ... is appended after it.
+	// name its backup ("50-x.conf" -> "50-x.conf.sshport-20260102T150405").
+	// Because it is appended after the whole name, a backup ends in ".conf"
+	// only when the suffix does, so a suffix ending in ".conf" is refused,
+	// as is one holding a "/" or NUL. "" means ".sshport-" +
+	// Now().Format("20060102T150405"). When a backup of that name exists
+	// already, "-1", "-2", ... is appended after it.
 	BackupSuffix string
+
+	// BackupDir, when set, is the directory inside Root (as sshd names
+	// paths, e.g. "/var/backups/sshport") where every backup goes, under
+	// the file's own path ("/var/backups/sshport/etc/ssh/sshd_config" +
+	// suffix). When "", a backup goes beside its file unless an Include
+	// glob would make sshd read it there ("Include sshd_config.d/*"); then
+	// it goes under DefaultBackupDir. Directories are created mode 0700.
+	BackupDir string
 
 	// IncludeGlobs are the Include patterns of the configuration as sshd
 	// names them (relative ones are taken below /etc/ssh, as sshd does).
-	// Apply refuses to create a backup whose name one of them matches, so
-	// that sshd never reads a backup. Optional.
+	// No backup is ever created where one of them matches, so that sshd
+	// never reads a backup. Optional.
 	IncludeGlobs []string
+
+	// Files are every file of the configuration as sshd names them
+	// (Config.Files). Apply locks their directories too and cleans up what
+	// a killed run left beside them, also when they do not change now.
+	// Optional.
+	Files []string
+
+	// LockTimeout bounds the wait for another run's lock; then Apply fails
+	// naming the holder when it can be seen. 0 waits until ctx is done.
+	LockTimeout time.Duration
 
 	// Validate, when not nil, runs after every file is written (the CLI
 	// passes SSHDValidator). When it fails, every file is restored to its
@@ -59,7 +76,7 @@ type ApplyOptions struct {
 
 // ApplyResult says what Apply wrote.
 type ApplyResult struct {
-	Files   []string // host paths written (symlink targets, never the links)
+	Files   []string // host paths written (symlink targets, never the links), in writing order
 	Backups []string // host paths of the backups, one per file, same order
 }
 
@@ -83,7 +100,9 @@ type target struct {
 	mode   fs.FileMode // permission bits to keep
 	uid    int
 	gid    int
-	backup string // host path of the backup, once made
+	backupName string // host path the backup gets
+	pending    string // host path of the hidden complete copy, before it is named
+	backup     string // host path of the backup, once named
 }
 
 // ResolveTargets returns changes with each Path replaced by the path, as
@@ -113,41 +132,50 @@ func ResolveTargets(root string, changes []FileChange) ([]FileChange, error) {
 	return out, nil
 }
 
-// Apply writes every change whose Old differs from New, so that a crash at
-// any moment leaves each file either wholly old or wholly new, and a backup
-// of every file that is new.
+// Apply writes every change whose Old differs from New, in the given order
+// (Plan.Writes: add before remove), so that a crash at any moment leaves
+// each file either wholly old or wholly new, a backup of every file that is
+// new and of no other.
 //
 // In order, Apply:
 //   - resolves each Path inside Root chroot-style (sshcfg.Root.Resolve),
 //     following symlinks to the target, which is written in place of the
 //     link's target and never replaces the link; refuses anything but a
 //     regular file, and two changes naming the same target;
-//   - locks: flock(2) LOCK_EX on each directory holding a target, in sorted
-//     order, waiting until ctx is done. Locking the directory itself leaves
-//     no lock file behind for sshd or anyone to find;
+//   - chooses each backup's name: FILE+BackupSuffix beside the file, or
+//     under BackupDir when an Include glob would make sshd read it there;
+//   - locks: flock(2) LOCK_EX on each directory holding a target or one of
+//     Files, in sorted order, waiting at most LockTimeout (then the error
+//     names the holder when /proc/locks shows it). Locking the directory
+//     itself leaves no lock file behind for sshd or anyone to find;
+//   - cleans up what a killed run left beside those files: renameio's and
+//     sshport's hidden temporary files are removed, and a hidden pending
+//     backup becomes the backup it was meant to be when its file was
+//     written, or is removed when it was not;
 //   - re-reads each file and refuses, writing nothing, when its bytes differ
 //     from Old (the error wraps ErrChanged and names the file);
-//   - backs up each file beside it (name + BackupSuffix) with the same
-//     bytes, mode, owner and group, fsynced and linked into place so a
-//     backup is complete or absent; all backups exist before any file is
-//     replaced;
-//   - replaces each file atomically with renameio (temporary file in the
-//     same directory, named ".NAME" + digits so no Include glob matches it,
-//     fsync, rename, fsync of the directory), keeping mode, owner and group;
+//   - then, one file at a time: writes a hidden complete copy of the old
+//     bytes (mode, owner, fsync) where its backup goes; replaces the file
+//     atomically with renameio (temporary file in the same directory, named
+//     ".NAME" + digits so no Include glob matches it, fsync, rename, fsync of
+//     the directory), keeping mode, owner and group; names the copy as the
+//     backup (a hard link, which fails rather than overwrite, so a backup is
+//     complete or absent);
 //   - runs Validate.
 //
 // When writing fails midway or Validate fails, the files already replaced
-// are restored atomically to their old bytes (the backups hold the same
-// bytes) and this run's backups are removed; if a restore fails, the error
-// says so and the backups are kept.
+// are restored atomically to their old bytes, newest first (so the states
+// passed through are those of the way forward), and this run's backups are
+// removed; if a restore fails, the error says so and the backups are kept.
 //
-// A process killed midway may leave a hidden temporary file (".NAME..."),
-// which sshd never reads: glob(3) does not match a leading dot with "*".
-// Hard links to a config are not followed (the rename gives the name a new
-// inode), and extended attributes such as an SELinux label are not copied.
+// A process killed midway leaves hidden files only (".NAME..."), which sshd
+// never reads (glob(3) does not match a leading dot with "*") and which the
+// next run cleans up. Hard links to a config are not followed (the rename
+// gives the name a new inode), and extended attributes such as an SELinux
+// label are not copied.
 //
 // A change whose Old equals New is skipped; with nothing to write Apply
-// returns an empty result.
+// cleans up and returns an empty result.
 func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*ApplyResult, error) {
 	res := &ApplyResult{Files: []string{}, Backups: []string{}}
 	root := opts.Root
@@ -178,28 +206,50 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		}
 		targets = append(targets, &target{change: c, host: host})
 	}
-	if len(targets) == 0 {
-		return res, nil
-	}
 	for _, t := range targets {
-		if err := checkBackupName(root, t.host+suffix, opts.IncludeGlobs); err != nil {
+		if t.backupName, err = backupPath(root, t.host, suffix, opts); err != nil {
 			return nil, fmt.Errorf("%s: %w", t.change.Path, err)
 		}
 	}
 
-	var dirs []string
+	// Every file of the configuration, for the clean-up of a killed run.
+	others := map[string]bool{}
 	for _, t := range targets {
-		dirs = append(dirs, filepath.Dir(t.host))
+		others[t.host] = true
+	}
+	for _, f := range opts.Files {
+		if h, err := sshcfg.Root(root).Resolve(f); err == nil {
+			others[h] = true
+		}
+	}
+	if len(others) == 0 {
+		return res, nil
+	}
+	var dirs []string
+	for h := range others {
+		dirs = append(dirs, filepath.Dir(h))
 	}
 	slices.Sort(dirs)
 	dirs = slices.Compact(dirs)
-	unlock, err := lockDirs(ctx, dirs)
+	lctx := ctx
+	if opts.LockTimeout > 0 {
+		var cancel context.CancelFunc
+		lctx, cancel = context.WithTimeout(ctx, opts.LockTimeout)
+		defer cancel()
+	}
+	unlock, err := lockDirs(lctx, dirs)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
 	if err := hook("locked", -1); err != nil {
 		return nil, err
+	}
+	for h := range others {
+		cleanStale(root, h, suffix, opts)
+	}
+	if len(targets) == 0 {
+		return res, nil
 	}
 
 	// Under the lock: the files must still be what the plan was made from.
@@ -225,31 +275,28 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		return nil, err
 	}
 
-	// Backups, all of them before any file is replaced.
+	// One file at a time: copy, replace, name the copy.
 	for i, t := range targets {
-		b, err := makeBackup(t, suffix, root, opts.IncludeGlobs)
-		if err != nil {
-			removeBackups(targets)
-			return nil, fmt.Errorf("%s: backup: %w; nothing was written", t.change.Path, err)
+		if err := makePending(root, t); err != nil {
+			err = fmt.Errorf("%s: backup: %w", t.change.Path, err)
+			return nil, rollback(targets, i, err)
 		}
-		t.backup = b
 		if err := hook("backup", i); err != nil {
-			removeBackups(targets)
-			return nil, err
+			return nil, rollback(targets, i, err)
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		removeBackups(targets)
-		return nil, err
-	}
-
-	for i, t := range targets {
 		err := writeAtomic(t.host, t.change.New, t.mode, t.uid, t.gid, func() error { return hook("temp", i) })
 		if err != nil {
 			err = fmt.Errorf("%s: %w", t.change.Path, err)
 			return nil, rollback(targets, i, err)
 		}
 		if err := hook("renamed", i); err != nil {
+			return nil, rollback(targets, i+1, err)
+		}
+		if err := namePending(root, t, opts.IncludeGlobs); err != nil {
+			err = fmt.Errorf("%s: backup: %w", t.change.Path, err)
+			return nil, rollback(targets, i+1, err)
+		}
+		if err := hook("named", i); err != nil {
 			return nil, rollback(targets, i+1, err)
 		}
 	}
@@ -291,14 +338,16 @@ func rollback(targets []*target, n int, cause error) error {
 	return fmt.Errorf("%w; every file was restored", cause)
 }
 
-// removeBackups deletes the backups this run made (each a copy of a file
-// that is unchanged).
+// removeBackups deletes the backups and pending copies this run made (each
+// a copy of a file that is unchanged).
 func removeBackups(targets []*target) {
 	for _, t := range targets {
-		if t.backup != "" {
-			os.Remove(t.backup)
-			syncDir(filepath.Dir(t.backup))
-			t.backup = ""
+		for _, p := range []*string{&t.pending, &t.backup} {
+			if *p != "" {
+				os.Remove(*p)
+				syncDir(filepath.Dir(*p))
+				*p = ""
+			}
 		}
 	}
 }
@@ -352,42 +401,67 @@ func checkBackupName(root, host string, globs []string) error {
 	return nil
 }
 
-// makeBackup copies the target's old bytes, mode and owner to a new file
-// beside it. The copy is written to a hidden temporary file, fsynced, then
-// hard-linked to the backup name, which fails rather than overwrite an
-// existing file; so a backup is complete or absent.
-func makeBackup(t *target, suffix, root string, globs []string) (string, error) {
-	dir := filepath.Dir(t.host)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(t.host)+".sshport-tmp-")
+// makePending writes a complete copy of the target's old bytes, mode and
+// owner as a hidden file in the directory of its backup, fsynced:
+// "." + NAME + pendingMark + digits + backup suffix. Until namePending gives it the
+// backup's name, it is what the next run finds if this one is killed.
+func makePending(root string, t *target) error {
+	dir, err := mkdirIn(root, filepath.Dir(t.backupName))
 	if err != nil {
-		return "", err
+		return err
 	}
-	defer os.Remove(tmp.Name())
+	t.backupName = filepath.Join(dir, filepath.Base(t.backupName))
+	base := filepath.Base(t.host)
+	suffix := strings.TrimPrefix(filepath.Base(t.backupName), base)
+	tmp, err := os.CreateTemp(dir, "."+base+pendingMark+"*"+suffix)
+	if err != nil {
+		return err
+	}
+	t.pending = tmp.Name()
 	err = fillFile(tmp, t.change.Old, t.mode, t.uid, t.gid)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return "", err
+	if err == nil {
+		err = syncDir(dir)
 	}
+	return err
+}
+
+// namePending links the target's pending copy to its backup name (or the
+// name with "-1", "-2", ... when that exists) and removes the pending name.
+func namePending(root string, t *target, globs []string) error {
+	name, err := linkUnique(root, t.pending, t.backupName, globs)
+	if err != nil {
+		return err
+	}
+	t.backup = name
+	os.Remove(t.pending)
+	t.pending = ""
+	return syncDir(filepath.Dir(name))
+}
+
+// linkUnique hard-links src to name, or to name-1, name-2, ... when name
+// exists, and returns the name used. It never overwrites a file.
+func linkUnique(root, src, name string, globs []string) (string, error) {
 	for n := 0; n < 100; n++ {
-		name := t.host + suffix
+		dst := name
 		if n > 0 {
-			name += fmt.Sprintf("-%d", n)
-			if err := checkBackupName(root, name, globs); err != nil {
+			dst += fmt.Sprintf("-%d", n)
+			if err := checkBackupName(root, dst, globs); err != nil {
 				return "", err
 			}
 		}
-		err := os.Link(tmp.Name(), name)
+		err := os.Link(src, dst)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
 			return "", err
 		}
-		return name, syncDir(dir)
+		return dst, nil
 	}
-	return "", fmt.Errorf("too many backups named %s%s-N", t.host, suffix)
+	return "", fmt.Errorf("too many backups named %s-N", name)
 }
 
 // fillFile writes data to f, gives it mode and owner, and fsyncs it.

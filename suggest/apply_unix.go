@@ -46,8 +46,9 @@ func lockDirs(ctx context.Context, dirs []string) (func(), error) {
 			}
 			select {
 			case <-ctx.Done():
+				who := lockHolder(f)
 				unlock()
-				return nil, fmt.Errorf("lock %s: another sshport run holds it: %w", d, ctx.Err())
+				return nil, fmt.Errorf("lock %s: another sshport run holds it%s: %w", d, who, ctx.Err())
 			case <-time.After(wait):
 			}
 			wait = min(2*wait, 50*time.Millisecond)

@@ -16,8 +16,14 @@ type Plan struct {
 	Previous []int // the ports sshd listens on now, in order
 	Ports    []int // the ports it will listen on
 	Changed  bool
-	Changes  []FileChange
-	Notes    []string
+	// Changes are the files that change, in the order sshd reads them
+	// (the order of the diff).
+	Changes []FileChange
+	// Writes are the same changes in the order Apply must write them:
+	// every state a crash between two files can leave listens on a
+	// superset of Previous or of Ports (add before remove).
+	Writes []FileChange
+	Notes  []string
 }
 
 // PlanOptions adjusts MakePlan.
@@ -121,8 +127,15 @@ func MakePlan(cfg *sshcfg.Config, fsys fs.FS, port int, o PlanOptions) (*Plan, e
 	if got := ListenPorts(after); !slices.Equal(got, want) {
 		return nil, fmt.Errorf("the edited configuration listens on %v, not %v: not writing it", got, want)
 	}
+	ordered, err := writeOrder(cfg.Main, fsys, changes, prev, want)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range changes {
 		p.Changes = append(p.Changes, FileChange{Path: c.Path, Old: c.Old, New: c.New})
+	}
+	for _, c := range ordered {
+		p.Writes = append(p.Writes, FileChange{Path: c.Path, Old: c.Old, New: c.New})
 	}
 	p.Changed = len(p.Changes) > 0
 	return p, nil
@@ -133,4 +146,27 @@ func hostPort(host string, port int) string {
 		return fmt.Sprintf("[%s]:%d", host, port)
 	}
 	return fmt.Sprintf("%s:%d", host, port)
+}
+
+// IncludeGlobs returns the patterns of every Include directive of cfg, as
+// written (for ApplyOptions.IncludeGlobs).
+func IncludeGlobs(cfg *sshcfg.Config) []string {
+	var out []string
+	for _, d := range cfg.Directives {
+		if d.Key == "include" {
+			for _, a := range d.Line.Args {
+				out = append(out, a.Text)
+			}
+		}
+	}
+	return out
+}
+
+// ConfigFiles returns the path of every file of cfg (for ApplyOptions.Files).
+func ConfigFiles(cfg *sshcfg.Config) []string {
+	var out []string
+	for _, f := range cfg.Files {
+		out = append(out, f.Path)
+	}
+	return out
 }
