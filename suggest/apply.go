@@ -95,11 +95,11 @@ func hook(step string, i int) error {
 
 // target is one file to change, resolved on the host.
 type target struct {
-	change FileChange
-	host   string      // resolved host path (the symlink target)
-	mode   fs.FileMode // permission bits to keep
-	uid    int
-	gid    int
+	change     FileChange
+	host       string      // resolved host path (the symlink target)
+	mode       fs.FileMode // permission bits to keep
+	uid        int
+	gid        int
 	backupName string // host path the backup gets
 	pending    string // host path of the hidden complete copy, before it is named
 	backup     string // host path of the backup, once named
