@@ -402,8 +402,9 @@ func checkBackupName(root, host string, globs []string) error {
 }
 
 // makePending writes a complete copy of the target's old bytes, mode and
-// owner as a hidden file in the directory of its backup, fsynced:
-// "." + NAME + pendingMark + digits + backup suffix. Until namePending gives it the
+// owner as a hidden file in the directory of its backup, fsynced, and
+// links it to its pending name "." + NAME + pendingMark + digits + backup
+// suffix. Until namePending gives it the
 // backup's name, it is what the next run finds if this one is killed.
 func makePending(root string, t *target) error {
 	dir, err := mkdirIn(root, filepath.Dir(t.backupName))
@@ -413,19 +414,28 @@ func makePending(root string, t *target) error {
 	t.backupName = filepath.Join(dir, filepath.Base(t.backupName))
 	base := filepath.Base(t.host)
 	suffix := strings.TrimPrefix(filepath.Base(t.backupName), base)
-	tmp, err := os.CreateTemp(dir, "."+base+pendingMark+"*"+suffix)
+	// Written under a temporary name first, so that a pending name always
+	// holds a complete copy.
+	const tmpMark = ".sshport-tmp-"
+	tmp, err := os.CreateTemp(dir, "."+base+tmpMark+"*")
 	if err != nil {
 		return err
 	}
-	t.pending = tmp.Name()
+	defer os.Remove(tmp.Name())
 	err = fillFile(tmp, t.change.Old, t.mode, t.uid, t.gid)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = syncDir(dir)
+	if err != nil {
+		return err
 	}
-	return err
+	digits := strings.TrimPrefix(filepath.Base(tmp.Name()), "."+base+tmpMark)
+	pending := filepath.Join(dir, "."+base+pendingMark+digits+suffix)
+	if err := os.Link(tmp.Name(), pending); err != nil {
+		return err
+	}
+	t.pending = pending
+	return syncDir(dir)
 }
 
 // namePending links the target's pending copy to its backup name (or the

@@ -95,8 +95,9 @@ func mkdirIn(root, dir string) (string, error) {
 }
 
 // cleanStale removes what a killed run left for the configuration file at
-// host: renameio's temporary files (".NAME" + digits) and older sshport
-// versions' backup temporaries (".NAME.sshport-tmp-*") beside it; and it
+// host: renameio's temporary files (".NAME" + digits) beside it and
+// sshport's unfinished copies (".NAME.sshport-tmp-*") beside it or in the
+// backup directory; and it
 // settles each pending copy (".NAME" + pendingMark + digits + suffix,
 // beside the file or in the backup directory): when the file no longer
 // holds the copy's bytes the killed run replaced it, so the copy becomes
@@ -128,7 +129,7 @@ func cleanStale(root, host, _ string, opts ApplyOptions) {
 			case k == 0 && rest != "" && strings.Trim(rest, "0123456789") == "":
 				os.Remove(p)
 				changed = true
-			case k == 0 && strings.HasPrefix(rest, ".sshport-tmp-"):
+			case strings.HasPrefix(rest, ".sshport-tmp-"):
 				os.Remove(p)
 				changed = true
 			case strings.HasPrefix(rest, pendingMark):
