@@ -87,7 +87,7 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 	if n := len(c.explicitPorts()) + len(e.AddPorts); e.Ports == nil && len(e.AddPorts) > 0 && n > maxPorts {
 		return nil, fmt.Errorf("%d ports is more than sshd accepts (%d)", n, maxPorts)
 	}
-	ed := &editor{repl: map[*Line][][]byte{}}
+	ed := &editor{repl: map[*Line][][]byte{}, whole: map[*File][]byte{}}
 	if e.Ports != nil {
 		if err := ed.ports(c, e.Ports); err != nil {
 			return nil, err
@@ -111,8 +111,10 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 		}
 		ed.repl[la.line] = [][]byte{listenPortLine(la.line, n)}
 	}
+	copied := map[*Line]bool{} // a file included twice lists its lines twice
 	for _, la := range c.ListenAddresses {
-		if n, ok := e.ListenAddressCopies[la.Port]; ok && la.Port != 0 {
+		if n, ok := e.ListenAddressCopies[la.Port]; ok && la.Port != 0 && !copied[la.line] {
+			copied[la.line] = true
 			ed.insertAfter(c.file(la.File), la.line, listenPortLine(la.line, n))
 		}
 	}
@@ -154,6 +156,7 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 	for _, f := range c.Files {
 		old := f.Bytes()
 		var b bytes.Buffer
+		b.Write(ed.whole[f])
 		for _, l := range f.Lines {
 			if r, ok := ed.repl[l]; ok {
 				for _, x := range r {
@@ -174,6 +177,8 @@ type editor struct {
 	// repl maps a line to what replaces it: nothing (deleted), itself
 	// rewritten, or itself followed by inserted lines.
 	repl map[*Line][][]byte
+	// whole holds the new contents of an empty file.
+	whole map[*File][]byte
 }
 
 func (ed *editor) ports(c *Config, ports []int) error {
@@ -185,7 +190,10 @@ func (ed *editor) ports(c *Config, ports []int) error {
 			continue
 		}
 		if seen[p.line] {
-			return fmt.Errorf("%s line %d is read more than once (its file is included twice), so no edit of it can leave a single port: remove the repeated Include first", p.File, p.Line)
+			// The file is included twice: sshd reads the edited line
+			// twice too, binds its port once and logs "Address already
+			// in use" for the second copy (check's duplicate finding).
+			continue
 		}
 		if len(lines) == 0 {
 			firstFile = p.File
@@ -259,7 +267,8 @@ func (ed *editor) insertPorts(c *Config, ports []int) error {
 		}
 	}
 	if len(f.Lines) == 0 {
-		return errors.New(f.Path + " is empty: write the Port by hand")
+		ed.whole[f] = lines // an empty file: the Port lines are all of it
+		return nil
 	}
 	last := f.Lines[len(f.Lines)-1]
 	raw := last.Raw
