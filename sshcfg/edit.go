@@ -155,7 +155,18 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 	var out []Change
 	for _, f := range c.Files {
 		old := f.Bytes()
+		changed := ed.whole[f] != nil
+		for _, l := range f.Lines {
+			if _, ok := ed.repl[l]; ok {
+				changed = true
+				break
+			}
+		}
+		if !changed {
+			continue // no copy of an untouched file
+		}
 		var b bytes.Buffer
+		b.Grow(len(old) + 4096)
 		b.Write(ed.whole[f])
 		for _, l := range f.Lines {
 			if r, ok := ed.repl[l]; ok {
