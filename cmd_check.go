@@ -63,13 +63,14 @@ func runCheck(c *cli.Context, e *env) error {
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	rep.OK = len(rep.Findings) == 0
+	// A configuration read in part is never a clean answer (exit 1).
+	rep.OK = len(rep.Findings) == 0 && !rep.Incomplete
 	if t.json {
 		writeJSON(e.stdout, rep)
 	} else {
 		printCheck(e.stdout, rep, colorOK(e.stdout))
 	}
-	if len(rep.Findings) > 0 {
+	if !rep.OK {
 		return &exitErr{code: exitFindings}
 	}
 	return nil
@@ -163,9 +164,12 @@ type checkReport struct {
 	Listen   []jsonListen `json:"listen"`
 	Findings []jsonFind   `json:"findings"`
 	Warnings []string     `json:"warnings"`
-	Host     jsonHost     `json:"host"`
-	OK       bool         `json:"ok"`
-	Checked  []portReport `json:"-"`
+	// Incomplete: an Include could not be read in full (see warnings);
+	// the ports may be incomplete.
+	Incomplete bool         `json:"incomplete"`
+	Host       jsonHost     `json:"host"`
+	OK         bool         `json:"ok"`
+	Checked    []portReport `json:"-"`
 }
 
 type jsonPort struct {
@@ -239,6 +243,7 @@ func newCheckReport(t target, cfg *sshcfg.Config, f checker.Facts) *checkReport 
 	for _, w := range cfg.Warnings {
 		r.Warnings = append(r.Warnings, w.Error())
 	}
+	r.Incomplete = len(cfg.Incomplete) > 0
 	for _, res := range f.Reserved {
 		r.Host.Reserved = append(r.Host.Reserved, res.String())
 	}
@@ -299,6 +304,9 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 	fmt.Fprintf(w, "\n%s, %s.", plural(len(r.Checked), "port", "ports"), plural(len(r.Findings), "finding", "findings"))
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, " Run `sshport suggest` for a safe port and the diff.")
+	}
+	if r.Incomplete {
+		fmt.Fprintf(w, " Part of the configuration could not be read (see the warnings): sshd may use more ports.")
 	}
 	fmt.Fprintln(w)
 }

@@ -86,6 +86,11 @@ func runSuggest(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	if len(cfg.Incomplete) > 0 {
+		// The plan could leave a port sshd uses, or miss a file that
+		// must change: neither a diff nor --apply can be trusted.
+		return usageErr("%v; suggest needs the whole configuration and changes nothing (run it as a user who can read every Include)", cfg.Incomplete[0])
+	}
 	d, err := suggest.Decide(c.Context, cfg, e.prober, suggest.Options{
 		Port: c.Int("port"), Force: c.Bool("force"), Range: rng, KeepOld: c.Bool("keep-old"),
 		Live: !t.image || c.Bool("probe"), Root: t.imageRoot(),

@@ -72,7 +72,9 @@ func keepOldThenFinish(t *testing.T, src string, port int) {
 	t.Helper()
 	before := copyTree(t, src)
 	tree := copyTree(t, src)
-	cfg, err := sshcfg.Load(sshcfg.Root(tree), sshcfg.DefaultConfig, nil)
+	// Names as sshd finds them in the tree under sshdtest.Run.
+	names := &sshcfg.Options{Resolver: sshdtest.Names{Root: tree}}
+	cfg, err := sshcfg.Load(sshcfg.Root(tree), sshcfg.DefaultConfig, names)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -85,7 +87,7 @@ func keepOldThenFinish(t *testing.T, src string, port int) {
 	// Phase 1: --keep-old.
 	apply := func(phase string, keepOld bool, want []int) {
 		t.Helper()
-		cfg, err := sshcfg.Load(sshcfg.Root(tree), sshcfg.DefaultConfig, nil)
+		cfg, err := sshcfg.Load(sshcfg.Root(tree), sshcfg.DefaultConfig, names)
 		if err != nil {
 			t.Fatalf("%s: Load: %v", phase, err)
 		}
@@ -99,7 +101,7 @@ func keepOldThenFinish(t *testing.T, src string, port int) {
 		if _, err := suggest.Apply(context.Background(), plan.Writes, suggest.ApplyOptions{Root: tree, BackupSuffix: ".sshport-" + phase}); err != nil {
 			t.Fatalf("%s: Apply: %v", phase, err)
 		}
-		after, err := sshcfg.Load(sshcfg.Root(tree), sshcfg.DefaultConfig, nil)
+		after, err := sshcfg.Load(sshcfg.Root(tree), sshcfg.DefaultConfig, names)
 		if err != nil {
 			t.Fatalf("%s: reload: %v", phase, err)
 		}

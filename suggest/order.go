@@ -18,7 +18,7 @@ const maxOrdered = 12
 // add before remove. Among the safe orders it prefers the given one (files
 // in reading order), moving a file forward only when it must. It fails when
 // no such order exists.
-func writeOrder(main string, fsys fs.FS, changes []sshcfg.Change, prev, want []int) ([]sshcfg.Change, error) {
+func writeOrder(cfg *sshcfg.Config, fsys fs.FS, changes []sshcfg.Change, prev, want []int) ([]sshcfg.Change, error) {
 	n := len(changes)
 	if n <= 1 {
 		return changes, nil
@@ -33,11 +33,11 @@ func writeOrder(main string, fsys fs.FS, changes []sshcfg.Change, prev, want []i
 				sub = append(sub, c)
 			}
 		}
-		cfg, err := sshcfg.Load(sshcfg.Overlay(fsys, sub), main, nil)
+		state, err := cfg.Reload(sshcfg.Overlay(fsys, sub))
 		if err != nil {
 			return false
 		}
-		got := ListenPorts(cfg)
+		got := ListenPorts(state)
 		return superset(got, prev) || superset(got, want)
 	}
 	// Depth-first over subsets, memoised: dead[set] when no safe order

@@ -56,7 +56,11 @@ func TestWriteOrder(t *testing.T) {
 				fsys[strings.TrimPrefix(p, "/")] = &fstest.MapFile{Data: []byte(f[0])}
 				changes = append(changes, sshcfg.Change{Path: p, Old: []byte(f[0]), New: []byte(f[1])})
 			}
-			got, err := writeOrder(main, fsys, changes, tc.prev, tc.want)
+			cfg, err := sshcfg.Load(fsys, main, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := writeOrder(cfg, fsys, changes, tc.prev, tc.want)
 			if tc.order == nil {
 				if err == nil {
 					t.Fatalf("order %v, want an error", got)

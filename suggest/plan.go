@@ -151,14 +151,14 @@ func MakePlan(cfg *sshcfg.Config, fsys fs.FS, port int, o PlanOptions) (*Plan, e
 	if err != nil {
 		return nil, err
 	}
-	after, err := sshcfg.Load(sshcfg.Overlay(fsys, changes), cfg.Main, nil)
+	after, err := cfg.Reload(sshcfg.Overlay(fsys, changes))
 	if err != nil {
 		return nil, fmt.Errorf("the edited configuration would not load: %w", err)
 	}
 	if got := ListenPorts(after); !sameSet(got, want) {
 		return nil, fmt.Errorf("the edited configuration listens on %v, not %v: not writing it", got, want)
 	}
-	ordered, err := writeOrder(cfg.Main, fsys, changes, prev, want)
+	ordered, err := writeOrder(cfg, fsys, changes, prev, want)
 	if err != nil {
 		return nil, err
 	}
