@@ -119,7 +119,7 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 		}
 	}
 	for _, d := range c.Directives {
-		if d.Key != "match" {
+		if d.Key != "match" || (len(e.DropLocalPortCopies) == 0 && len(e.LocalPorts) == 0) || !HasLocalPort(d.Line) {
 			continue
 		}
 		if nl, ok := localPortLine(d.Line, e.DropLocalPortCopies); ok && c.hasMatchLine(nl, d.Line) {
@@ -135,7 +135,7 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 	if len(e.LocalPortCopies) > 0 {
 		seen := map[*Line]bool{} // a file included twice lists its lines twice
 		for _, d := range c.Directives {
-			if d.Key != "match" || seen[d.Line] {
+			if d.Key != "match" || seen[d.Line] || !HasLocalPort(d.Line) {
 				continue
 			}
 			seen[d.Line] = true
@@ -326,6 +326,20 @@ func localPortLine(l *Line, m map[int]int) ([]byte, bool) {
 	return concat(append(parts, l.Raw[pos:])...), true
 }
 
+// HasLocalPort reports, without allocating, whether l (a Match line) may
+// have a LocalPort criterion: it holds "localport" in any case. A quick
+// test before MatchCriteria on large files.
+func HasLocalPort(l *Line) bool {
+	const w = "localport"
+	r := l.Rest
+	for i := 0; i+len(w) <= len(r); i++ {
+		if strings.EqualFold(r[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
+}
+
 // hasMatchLine reports whether a Match line other than not reads exactly
 // as line (terminators aside).
 func (c *Config) hasMatchLine(line []byte, not *Line) bool {
@@ -499,6 +513,15 @@ func (o overlayFS) Stat(name string) (fs.FileInfo, error) {
 		return memFile{name: path.Base(name), size: int64(len(data))}, nil
 	}
 	return fs.Stat(o.base, name)
+}
+
+// ReadFile returns an edited file's new contents without a copy (the
+// reader must not change them), else the base's file.
+func (o overlayFS) ReadFile(name string) ([]byte, error) {
+	if data, ok := o.over[name]; ok {
+		return data, nil
+	}
+	return fs.ReadFile(o.base, name)
 }
 
 func (o overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {

@@ -113,7 +113,7 @@ func MakePlan(cfg *sshcfg.Config, fsys fs.FS, port int, o PlanOptions) (*Plan, e
 	// settings all along).
 	first := prev[0]
 	for _, d := range cfg.Directives {
-		if d.Key != "match" {
+		if d.Key != "match" || !sshcfg.HasLocalPort(d.Line) {
 			continue
 		}
 		for _, crit := range d.Line.MatchCriteria() {
