@@ -142,7 +142,7 @@ func cleanStale(root, host, _ string, opts ApplyOptions) {
 				if err != nil {
 					continue
 				}
-				if !bytes.Equal(old, cur) {
+				if !bytes.Equal(old, cur) && !named(p, filepath.Join(d, base+suffix)) {
 					if _, err := linkUnique(root, p, filepath.Join(d, base+suffix), opts.IncludeGlobs); err != nil {
 						continue
 					}
@@ -155,4 +155,29 @@ func cleanStale(root, host, _ string, opts ApplyOptions) {
 			syncDir(d)
 		}
 	}
+}
+
+// named reports whether the pending copy at p already has its backup name
+// (name, or name-1, name-2, ... as linkUnique gives): the killed run linked
+// it and died before removing the pending name. The backup is a hard link
+// to the same file.
+func named(p, name string) bool {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return false
+	}
+	for n := 0; n < 100; n++ {
+		cand := name
+		if n > 0 {
+			cand += fmt.Sprintf("-%d", n)
+		}
+		ci, err := os.Stat(cand)
+		if err != nil {
+			return false
+		}
+		if os.SameFile(fi, ci) {
+			return true
+		}
+	}
+	return false
 }

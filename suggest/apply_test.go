@@ -198,6 +198,18 @@ func TestApply(t *testing.T) {
 				dropinPath + ".old", "/etc/ssh/.keep"},
 		},
 		{
+			// Killed between linking the backup and removing the
+			// pending name: the backup exists; no second one is made.
+			name:    "a pending copy already named is removed",
+			changes: []FileChange{{Path: mainPath, Old: []byte(mainCfg), New: []byte(mainCfg)}},
+			setup: func(t *testing.T, root string) {
+				os.WriteFile(host(root, mainPath+".old"), []byte("Port 1\n"), 0o600)
+				os.Link(host(root, mainPath+".old"), host(root, "/etc/ssh/.sshd_config"+pendingMark+"7.old"))
+			},
+			opts:      ApplyOptions{Files: []string{mainPath}},
+			wantFiles: []string{mainPath, mainPath + ".old"},
+		},
+		{
 			name:    "an unchanged file of the configuration is cleaned up too",
 			changes: []FileChange{{Path: mainPath, Old: []byte(mainCfg), New: []byte(mainCfg)}},
 			setup: func(t *testing.T, root string) {
