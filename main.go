@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -104,21 +105,45 @@ func newApp(e *env) *cli.App {
 }
 
 func runApp(ctx context.Context, app *cli.App, args []string) int {
-	stderr := app.ErrWriter
+	stdout, stderr := app.Writer, app.ErrWriter
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return exitOK
 	}
+	code := exitError // usage errors from the flag parser
 	var ee *exitErr
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "sshport: %v\n", ee.err)
+		if ee.err == nil {
+			return ee.code // reported already
 		}
-		return ee.code
+		code, err = ee.code, ee.err
 	}
-	// Usage errors from the flag parser.
 	fmt.Fprintf(stderr, "sshport: %v\n", err)
-	return exitError
+	if jsonRequested(args) {
+		writeJSON(stdout, newErrorReport(err, code))
+	}
+	return code
+}
+
+// jsonRequested reports whether --json is among the arguments (before
+// "--"), wherever it stands, so that an error found before or while the
+// flags are parsed is reported as JSON too.
+func jsonRequested(args []string) bool {
+	want := false
+	for _, a := range args[min(1, len(args)):] {
+		if a == "--" {
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "json" {
+			continue
+		}
+		want = true
+		if hasVal {
+			want, _ = strconv.ParseBool(val)
+		}
+	}
+	return want
 }
 
 // global reads a global flag from the nearest context that set it, so the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -23,6 +24,9 @@ var update = flag.Bool("update", false, "rewrite the expected output inside test
 //   - SSHPORT_TEST_FACTS=FILE: host facts come from FILE (JSON of
 //     checker.Facts) instead of this system, so a script's findings do not
 //     depend on the machine it runs on;
+//   - SSHPORT_TEST_BUSY=P,Q,...: with SSHPORT_TEST_FACTS, a bind probe of
+//     any address on port P or Q fails "in use" (a socket bound but not
+//     listening, which the facts' listener list cannot show);
 //   - SSHPORT_TEST_EXITFILE=FILE: the exit code is also written to FILE,
 //     for the scripts' "exitcode N" command;
 //   - SSHPORT_TEST_NO_OPENAT2=1: paths under a root are resolved by the
@@ -40,12 +44,27 @@ func TestMain(m *testing.M) {
 					fmt.Fprintln(os.Stderr, "test hook:", err)
 					os.Exit(99)
 				}
+				// A misspelt field must not pass as a zero value.
 				var facts checker.Facts
-				if err := json.Unmarshal(data, &facts); err != nil {
+				dec := json.NewDecoder(bytes.NewReader(data))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&facts); err != nil {
 					fmt.Fprintln(os.Stderr, "test hook:", err)
 					os.Exit(99)
 				}
 				prober = checker.Static{Facts: facts}
+				if b := os.Getenv("SSHPORT_TEST_BUSY"); b != "" {
+					busy := map[int]bool{}
+					for _, w := range strings.Split(b, ",") {
+						p, err := strconv.Atoi(w)
+						if err != nil {
+							fmt.Fprintln(os.Stderr, "test hook: SSHPORT_TEST_BUSY:", err)
+							os.Exit(99)
+						}
+						busy[p] = true
+					}
+					prober = busyProber{facts: facts, busy: busy}
+				}
 			}
 			code := run(context.Background(), os.Args, os.Stdout, os.Stderr, prober)
 			if f := os.Getenv("SSHPORT_TEST_EXITFILE"); f != "" {
@@ -95,7 +114,7 @@ func runScripts(t *testing.T, walk bool) {
 					ts.Fatalf("sshport exited %s, want %s%s", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
 				}
 			},
-			// unchanged DIR: no file under DIR has a backup sibling
+			// nobackups DIR: no file under DIR has a backup sibling
 			// (nothing was written).
 			"nobackups": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
@@ -114,4 +133,24 @@ func runScripts(t *testing.T, walk bool) {
 			},
 		},
 	})
+}
+
+// busyProber answers with fixed facts plus a bind probe of every requested
+// endpoint, in use on the busy ports.
+type busyProber struct {
+	facts checker.Facts
+	busy  map[int]bool
+}
+
+func (b busyProber) Probe(_ context.Context, req checker.Request) (checker.Facts, error) {
+	f := b.facts
+	if !req.Live { // as checker.System for an image
+		f.Listeners, f.ListenMethod = nil, checker.MethodSkipped
+		return f, nil
+	}
+	f.Probes = nil
+	for _, ep := range req.Bind {
+		f.Probes = append(f.Probes, checker.ProbeResult{Endpoint: ep, V6Only: ep.Addr().Is6(), InUse: b.busy[int(ep.Port())]})
+	}
+	return f, nil
 }

@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -15,7 +16,14 @@ const (
 	CodeIANAAssigned = "iana-assigned" // IANA assigns the port to another TCP service
 	CodeInUse        = "in-use"        // another socket holds an address sshd would bind
 	CodeDuplicate    = "duplicate"     // the port is configured more than once
+	CodeScannerPort  = "scanner-port"  // an alternate SSH port scanners try right after 22
 )
+
+// ScannerPorts are the alternate SSH ports that internet-wide scanners and
+// SSH honeypots try right after 22, because admins so often move sshd there.
+// A port among them is not safe (finding scanner-port), even one IANA
+// leaves unassigned (10022): check reports it and suggest never picks it.
+var ScannerPorts = []int{222, 1022, 2022, 2200, 2222, 8022, 10022, 22222}
 
 // Severities.
 const (
@@ -51,7 +59,9 @@ var defaultEndpoints = []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecifi
 
 // Check judges one candidate against the host facts. It makes no system
 // call. Findings come in a fixed order: in-use, duplicate, default-port,
-// well-known, iana-assigned, ephemeral-os, dynamic-iana.
+// well-known, iana-assigned, ephemeral-os, dynamic-iana, scanner-port.
+// A port with no finding is safe: that is the one definition check and
+// suggest share.
 //
 // Severity is "error" for in-use (sshd would fail to bind), except that an
 // unknown owner on sshd's own port is a "warning" (it may be sshd itself,
@@ -80,24 +90,6 @@ func Check(c Candidate, f Facts) []Finding {
 	return out
 }
 
-// Duplicates returns a duplicate finding for every port that occurs more
-// than once in ports, in order of first occurrence.
-func Duplicates(ports []int) []Finding {
-	count := map[int]int{}
-	for _, p := range ports {
-		count[p]++
-	}
-	var out []Finding
-	for _, p := range ports {
-		if n := count[p]; n > 1 {
-			out = append(out, Finding{p, CodeDuplicate, SevWarning,
-				fmt.Sprintf("port %d is configured %d times; sshd binds it once and logs \"Address already in use\" for the rest", p, n)})
-			count[p] = 0
-		}
-	}
-	return out
-}
-
 func message(code string, port int, f *Facts) string {
 	switch code {
 	case CodeDefaultPort:
@@ -118,6 +110,8 @@ func message(code string, port int, f *Facts) string {
 		return fmt.Sprintf("port %d is inside the OS ephemeral range %s (%s): an outgoing connection may hold it when sshd starts", port, f.Ephemeral, f.EphemeralSource)
 	case CodeDynamicIANA:
 		return fmt.Sprintf("port %d is in IANA's dynamic range 49152-65535, meant for ephemeral ports", port)
+	case CodeScannerPort:
+		return fmt.Sprintf("port %d is an alternate SSH port that scanners and honeypots probe right after 22", port)
 	}
 	return code
 }
@@ -235,9 +229,10 @@ const (
 	ReasonDynamicIANA
 	ReasonInUse
 	ReasonInvalid // not a port number 1-65535; code "invalid-port"
+	ReasonScannerPort
 )
 
-var reasonCodes = [...]string{CodeDefaultPort, CodeWellKnown, CodeIANAAssigned, CodeEphemeralOS, CodeDynamicIANA, CodeInUse, "invalid-port"}
+var reasonCodes = [...]string{CodeDefaultPort, CodeWellKnown, CodeIANAAssigned, CodeEphemeralOS, CodeDynamicIANA, CodeInUse, "invalid-port", CodeScannerPort}
 
 // Codes gives the finding codes in r, in a fixed order.
 func (r Reason) Codes() []string {
@@ -270,6 +265,9 @@ func classify(port int, f *Facts) Reason {
 	}
 	if f.Ephemeral.Contains(port) && !reserved(port, f.Reserved) {
 		r |= ReasonEphemeralOS
+	}
+	if slices.Contains(ScannerPorts, port) {
+		r |= ReasonScannerPort
 	}
 	return r
 }

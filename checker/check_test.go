@@ -51,9 +51,13 @@ func TestCheck(t *testing.T) {
 		{"default port", Candidate{Port: 22, SSHDOwn: true}, linuxFacts(),
 			[]string{"default-port/warning", "well-known/warning"}, []string{"default"}},
 		{"well-known assigned", Candidate{Port: 222}, linuxFacts(),
-			[]string{"well-known/warning", "iana-assigned/warning"}, []string{"rsh-spx", "0-1023"}},
+			[]string{"well-known/warning", "iana-assigned/warning", "scanner-port/warning"}, []string{"rsh-spx", "0-1023"}},
 		{"iana alias", Candidate{Port: 2222}, linuxFacts(),
-			[]string{"iana-assigned/warning"}, []string{"EtherNet-IP-1 (also EtherNet/IP-1): EtherNet/IP I/O"}},
+			[]string{"iana-assigned/warning", "scanner-port/warning"}, []string{"EtherNet-IP-1 (also EtherNet/IP-1): EtherNet/IP I/O"}},
+		{"scanner port IANA leaves unassigned", Candidate{Port: 10022}, linuxFacts(),
+			[]string{"scanner-port/warning"}, []string{"scanners and honeypots probe"}},
+		{"scanner port 2200, configured", Candidate{Port: 2200, SSHDOwn: true}, linuxFacts(),
+			[]string{"scanner-port/warning"}, []string{"2200 is an alternate SSH port"}},
 		{"ephemeral os", Candidate{Port: 33001}, linuxFacts(),
 			[]string{"ephemeral-os/warning"}, []string{"32768-60999", "ip_local_port_range"}},
 		{"reserved is not ephemeral", Candidate{Port: 45005}, linuxFacts(), []string{}, nil},
@@ -186,8 +190,9 @@ func TestScreen(t *testing.T) {
 		{30004, "in-use"},
 		{30005, ""},
 		{22, "default-port,well-known"},
-		{222, "well-known,iana-assigned"},
-		{2222, "iana-assigned"},
+		{222, "well-known,iana-assigned,scanner-port"},
+		{2222, "iana-assigned,scanner-port"},
+		{10022, "scanner-port"},
 		{33001, "ephemeral-os"},
 		{40001, ""}, // reserved
 		{50000, "ephemeral-os,dynamic-iana"},
@@ -214,21 +219,6 @@ func TestScreen(t *testing.T) {
 				t.Errorf("no message for %d %s", p, c)
 			}
 		}
-	}
-}
-
-func TestDuplicates(t *testing.T) {
-	got := Duplicates([]int{2222, 22, 2222, 443, 22, 2222})
-	var s []string
-	for _, f := range got {
-		s = append(s, f.Message)
-	}
-	if len(got) != 2 || got[0].Port != 2222 || got[1].Port != 22 ||
-		!strings.Contains(s[0], "3 times") || !strings.Contains(s[1], "2 times") {
-		t.Errorf("Duplicates = %q", s)
-	}
-	if d := Duplicates([]int{22, 2222}); len(d) != 0 {
-		t.Errorf("Duplicates(no dup) = %v", d)
 	}
 }
 

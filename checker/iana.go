@@ -41,6 +41,10 @@ func ClassOf(port int) Class {
 	return Dynamic
 }
 
+// IANARegistered is IANA's registered range (User Ports), where sshport
+// looks for a port.
+var IANARegistered = Range{1024, 49151}
+
 // IANADynamic is the IANA dynamic/private range, the fallback ephemeral range.
 var IANADynamic = Range{49152, 65535}
 
@@ -76,6 +80,3 @@ func IANAAssigned(port int) bool {
 	_, found := slices.BinarySearch(ianaPort[:], uint16(port))
 	return found
 }
-
-// IANAPorts returns how many distinct ports the built-in table assigns for TCP.
-func IANAPorts() int { return len(ianaPort) }

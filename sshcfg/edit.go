@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,12 +23,38 @@ type Edit struct {
 	// is inserted in the main file after its "#Port 22" comment when it
 	// has one, else before its first directive.
 	Ports []int
-	// ListenPorts changes ListenAddress directives that carry their own
+	// ListenAddressPorts changes ListenAddress directives that carry their own
 	// port: every effective one with port OLD gets port NEW.
-	ListenPorts map[int]int
+	ListenAddressPorts map[int]int
 	// LocalPorts changes "Match ... LocalPort OLD" criteria to NEW, so that
 	// a connection on the new port gets the settings of the old one.
 	LocalPorts map[int]int
+
+	// AddPorts inserts a Port line for each port right after the last
+	// effective Port line (so they come last in sshd's order), in its
+	// style, leaving every Port line as it is.
+	// With no Port directive, "Port 22" (sshd's default, which any Port
+	// line replaces) is inserted first, as Ports would.
+	AddPorts []int
+	// ListenAddressCopies gives every effective ListenAddress with port OLD
+	// a sibling with port NEW right after it: the same bytes with the port
+	// replaced.
+	ListenAddressCopies map[int]int
+	// LocalPortCopies gives every Match block with "LocalPort OLD" a copy
+	// for NEW right after it (its lines from the Match line to its last
+	// directive, the LocalPort value replaced): sshd's LocalPort takes one
+	// port, so that is how a connection on either port gets the same
+	// settings.
+	LocalPortCopies map[int]int
+	// DropListenAddressCopies makes ListenAddressPorts delete, rather than
+	// rewrite, a ListenAddress OLD line whose host (and rdomain) already
+	// has one with NEW (the sibling ListenAddressCopies made).
+	DropListenAddressCopies bool
+	// DropLocalPortCopies deletes each Match block with "LocalPort OLD"
+	// whose Match line, with NEW in its place, another Match line reads
+	// exactly (the copy LocalPortCopies made); other blocks stay as they
+	// are.
+	DropLocalPortCopies map[int]int
 }
 
 // Change is one file's old and new contents.
@@ -52,28 +79,95 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 			return nil, fmt.Errorf("port %d out of range 1-65535", p)
 		}
 	}
-	ed := &editor{repl: map[*Line][][]byte{}}
+	for _, p := range e.AddPorts {
+		if p < 1 || p > 65535 {
+			return nil, fmt.Errorf("port %d out of range 1-65535", p)
+		}
+	}
+	if n := len(c.explicitPorts()) + len(e.AddPorts); e.Ports == nil && len(e.AddPorts) > 0 && n > maxPorts {
+		return nil, fmt.Errorf("%d ports is more than sshd accepts (%d)", n, maxPorts)
+	}
+	ed := &editor{repl: map[*Line][][]byte{}, whole: map[*File][]byte{}}
 	if e.Ports != nil {
 		if err := ed.ports(c, e.Ports); err != nil {
 			return nil, err
 		}
 	}
-	for _, la := range c.ListenAddresses {
-		if n, ok := e.ListenPorts[la.Port]; ok && la.Port != 0 {
-			ed.replaceListenPort(la.line, n)
+	if len(e.AddPorts) > 0 {
+		if err := ed.addPorts(c, e.AddPorts); err != nil {
+			return nil, err
 		}
 	}
-	if len(e.LocalPorts) > 0 {
-		for _, d := range c.Directives {
-			if d.Key == "match" {
-				ed.replaceLocalPort(d.Line, e.LocalPorts)
+	for _, la := range c.ListenAddresses {
+		n, ok := e.ListenAddressPorts[la.Port]
+		if !ok || la.Port == 0 {
+			continue
+		}
+		if e.DropListenAddressCopies && slices.ContainsFunc(c.ListenAddresses, func(o ListenAddress) bool {
+			return o.Port == n && o.Host == la.Host && o.RDomain == la.RDomain
+		}) {
+			ed.repl[la.line] = nil
+			continue
+		}
+		ed.repl[la.line] = [][]byte{listenPortLine(la.line, n)}
+	}
+	copied := map[*Line]bool{} // a file included twice lists its lines twice
+	for _, la := range c.ListenAddresses {
+		if n, ok := e.ListenAddressCopies[la.Port]; ok && la.Port != 0 && !copied[la.line] {
+			copied[la.line] = true
+			ed.insertAfter(c.file(la.File), la.line, listenPortLine(la.line, n))
+		}
+	}
+	for _, d := range c.Directives {
+		if d.Key != "match" || (len(e.DropLocalPortCopies) == 0 && len(e.LocalPorts) == 0) || !HasLocalPort(d.Line) {
+			continue
+		}
+		if nl, ok := localPortLine(d.Line, e.DropLocalPortCopies); ok && c.hasMatchLine(nl, d.Line) {
+			for _, l := range c.file(d.File).matchBlock(d.Line) {
+				ed.repl[l] = nil
 			}
+			continue
+		}
+		if nl, ok := localPortLine(d.Line, e.LocalPorts); ok {
+			ed.repl[d.Line] = [][]byte{nl}
+		}
+	}
+	if len(e.LocalPortCopies) > 0 {
+		seen := map[*Line]bool{} // a file included twice lists its lines twice
+		for _, d := range c.Directives {
+			if d.Key != "match" || seen[d.Line] || !HasLocalPort(d.Line) {
+				continue
+			}
+			seen[d.Line] = true
+			nl, ok := localPortLine(d.Line, e.LocalPortCopies)
+			if !ok {
+				continue
+			}
+			f := c.file(d.File)
+			block := f.matchBlock(d.Line)
+			cp := [][]byte{nl}
+			for _, l := range block[1:] {
+				cp = append(cp, l.Raw)
+			}
+			ed.insertAfter(f, block[len(block)-1], cp...)
 		}
 	}
 	var out []Change
 	for _, f := range c.Files {
 		old := f.Bytes()
+		changed := ed.whole[f] != nil
+		for _, l := range f.Lines {
+			if _, ok := ed.repl[l]; ok {
+				changed = true
+				break
+			}
+		}
+		if !changed {
+			continue // no copy of an untouched file
+		}
 		var b bytes.Buffer
+		b.Grow(len(old) + 4096)
+		b.Write(ed.whole[f])
 		for _, l := range f.Lines {
 			if r, ok := ed.repl[l]; ok {
 				for _, x := range r {
@@ -94,6 +188,8 @@ type editor struct {
 	// repl maps a line to what replaces it: nothing (deleted), itself
 	// rewritten, or itself followed by inserted lines.
 	repl map[*Line][][]byte
+	// whole holds the new contents of an empty file.
+	whole map[*File][]byte
 }
 
 func (ed *editor) ports(c *Config, ports []int) error {
@@ -105,7 +201,10 @@ func (ed *editor) ports(c *Config, ports []int) error {
 			continue
 		}
 		if seen[p.line] {
-			return fmt.Errorf("%s line %d is read more than once (its file is included twice), so no edit of it can leave a single port: remove the repeated Include first", p.File, p.Line)
+			// The file is included twice: sshd reads the edited line
+			// twice too, binds its port once and logs "Address already
+			// in use" for the second copy (check's duplicate finding).
+			continue
 		}
 		if len(lines) == 0 {
 			firstFile = p.File
@@ -179,7 +278,8 @@ func (ed *editor) insertPorts(c *Config, ports []int) error {
 		}
 	}
 	if len(f.Lines) == 0 {
-		return errors.New(f.Path + " is empty: write the Port by hand")
+		ed.whole[f] = lines // an empty file: the Port lines are all of it
+		return nil
 	}
 	last := f.Lines[len(f.Lines)-1]
 	raw := last.Raw
@@ -191,19 +291,21 @@ func (ed *editor) insertPorts(c *Config, ports []int) error {
 	return nil
 }
 
-func (ed *editor) replaceListenPort(l *Line, port int) {
+// listenPortLine returns the ListenAddress line l with its port replaced.
+func listenPortLine(l *Line, port int) []byte {
 	a := l.Args[0]
 	tok := string(l.Raw[a.Start:a.End])
 	if tok != a.Text { // quoted or escaped: write it plainly
 		host, _, _ := hpdelim(a.Text)
-		ed.repl[l] = [][]byte{concat(l.Raw[:a.Start], []byte(host+":"+strconv.Itoa(port)), l.Raw[a.End:])}
-		return
+		return concat(l.Raw[:a.Start], []byte(host+":"+strconv.Itoa(port)), l.Raw[a.End:])
 	}
 	i := strings.LastIndexAny(tok, ":/")
-	ed.repl[l] = [][]byte{concat(l.Raw[:a.Start+i+1], []byte(strconv.Itoa(port)), l.Raw[a.End:])}
+	return concat(l.Raw[:a.Start+i+1], []byte(strconv.Itoa(port)), l.Raw[a.End:])
 }
 
-func (ed *editor) replaceLocalPort(l *Line, m map[int]int) {
+// localPortLine returns the Match line l with each "LocalPort OLD" value
+// in m replaced by its NEW, and whether there was one.
+func localPortLine(l *Line, m map[int]int) ([]byte, bool) {
 	var parts [][]byte
 	pos := 0
 	for _, c := range l.MatchCriteria() {
@@ -218,9 +320,119 @@ func (ed *editor) replaceLocalPort(l *Line, m map[int]int) {
 		parts = append(parts, l.Raw[pos:c.Start], quoteLike(l.Raw[c.Start:c.End], n))
 		pos = c.End
 	}
-	if parts != nil {
-		ed.repl[l] = [][]byte{concat(append(parts, l.Raw[pos:])...)}
+	if parts == nil {
+		return nil, false
 	}
+	return concat(append(parts, l.Raw[pos:])...), true
+}
+
+// HasLocalPort reports, without allocating, whether l (a Match line) may
+// have a LocalPort criterion: it holds "localport" in any case. A quick
+// test before MatchCriteria on large files.
+func HasLocalPort(l *Line) bool {
+	const w = "localport"
+	r := l.Rest
+	for i := 0; i+len(w) <= len(r); i++ {
+		if strings.EqualFold(r[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasMatchLine reports whether a Match line other than not reads exactly
+// as line (terminators aside).
+func (c *Config) hasMatchLine(line []byte, not *Line) bool {
+	want := bytes.TrimRight(line, "\r\n")
+	for _, d := range c.Directives {
+		if d.Key == "match" && d.Line != not && bytes.Equal(bytes.TrimRight(d.Line.Raw, "\r\n"), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchBlock returns the lines of the Match block that l opens in f: l and
+// every line after it up to the last directive before the next Match line
+// or the end of f (comments and blank lines after that last directive
+// belong to what follows).
+func (f *File) matchBlock(l *Line) []*Line {
+	start := slices.Index(f.Lines, l)
+	if start < 0 {
+		return []*Line{l}
+	}
+	end := start
+	for k := start + 1; k < len(f.Lines); k++ {
+		kw := f.Lines[k].Keyword
+		if strings.EqualFold(kw, "match") {
+			break
+		}
+		if kw != "" {
+			end = k
+		}
+	}
+	return f.Lines[start : end+1]
+}
+
+// cur returns what replaces l so far (l itself when nothing does).
+func (ed *editor) cur(l *Line) [][]byte {
+	if r, ok := ed.repl[l]; ok {
+		return r
+	}
+	return [][]byte{l.Raw}
+}
+
+// insertAfter inserts lines (each ending in a newline but perhaps the last)
+// after l in f. When l ends the file without a newline, it gains f's usual
+// one and the inserted text keeps none at its end.
+func (ed *editor) insertAfter(f *File, l *Line, lines ...[]byte) {
+	r := slices.Clone(ed.cur(l))
+	text := concat(lines...)
+	if l.EOL() == "" && len(r) > 0 {
+		eol := []byte(dominantEOL(f))
+		r[len(r)-1] = concat(r[len(r)-1], eol)
+		text = bytes.TrimRight(text, "\r\n")
+	} else if !bytes.HasSuffix(text, []byte("\n")) {
+		text = concat(text, []byte(l.EOL()))
+	}
+	ed.repl[l] = append(r, text)
+}
+
+// explicitPorts returns the effective Port directives (not the default).
+func (c *Config) explicitPorts() []Port {
+	var out []Port
+	for _, p := range c.Ports {
+		if !p.Default {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// addPorts inserts Port lines after the last effective Port line.
+func (ed *editor) addPorts(c *Config, ports []int) error {
+	var first *Port // the last effective one: the new ports come last
+	for i := range c.Ports {
+		if !c.Ports[i].Default {
+			first = &c.Ports[i]
+		}
+	}
+	if first == nil {
+		return ed.insertPorts(c, append([]int{defaultPort}, ports...))
+	}
+	l := first.line
+	arg := l.Args[0]
+	head, tok := l.Raw[:arg.Start], l.Raw[arg.Start:arg.End]
+	eol := []byte(l.EOL())
+	if len(eol) == 0 {
+		eol = []byte(dominantEOL(c.file(first.File)))
+	}
+	var lines [][]byte
+	for _, p := range ports {
+		lines = append(lines, concat(head, quoteLike(tok, p), eol))
+	}
+	ed.insertAfter(c.file(first.File), l, lines...)
+	return nil
 }
 
 // quoteLike writes port in the quoting style of the token it replaces.
@@ -301,6 +513,15 @@ func (o overlayFS) Stat(name string) (fs.FileInfo, error) {
 		return memFile{name: path.Base(name), size: int64(len(data))}, nil
 	}
 	return fs.Stat(o.base, name)
+}
+
+// ReadFile returns an edited file's new contents without a copy (the
+// reader must not change them), else the base's file.
+func (o overlayFS) ReadFile(name string) ([]byte, error) {
+	if data, ok := o.over[name]; ok {
+		return data, nil
+	}
+	return fs.ReadFile(o.base, name)
 }
 
 func (o overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {

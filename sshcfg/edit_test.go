@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,7 +26,10 @@ var update = flag.Bool("update", false, "rewrite the expected outputs in testdat
 // saying what it shows:
 //
 //	-- edit --             one request per line: "ports 20022 20023",
-//	                       "listen 2222=20022", "localport 22=20022"
+//	                       "listen 2222=20022", "localport 22=20022",
+//	                       "addports 20022", "listen-copy 22=20022",
+//	                       "localport-copy 22=20022", "listen-dropcopies yes",
+//	                       "localport-dropcopies 22=20022"
 //	-- etc/ssh/... --      the input files (the main file is /etc/ssh/sshd_config)
 //	-- want/etc/ssh/... -- the new contents of every file the edit changes
 //	-- want/error --       or the error Edit returns
@@ -81,12 +85,12 @@ func parseEdit(t *testing.T, data []byte) Edit {
 				e.Ports = append(e.Ports, n)
 			}
 		case "listen":
-			if e.ListenPorts == nil {
-				e.ListenPorts = map[int]int{}
+			if e.ListenAddressPorts == nil {
+				e.ListenAddressPorts = map[int]int{}
 			}
 			for _, s := range f[1:] {
 				o, n := pair(s)
-				e.ListenPorts[o] = n
+				e.ListenAddressPorts[o] = n
 			}
 		case "localport":
 			if e.LocalPorts == nil {
@@ -95,6 +99,40 @@ func parseEdit(t *testing.T, data []byte) Edit {
 			for _, s := range f[1:] {
 				o, n := pair(s)
 				e.LocalPorts[o] = n
+			}
+		case "addports":
+			for _, s := range f[1:] {
+				n, err := strconv.Atoi(s)
+				if err != nil {
+					t.Fatalf("bad port %q in edit section", s)
+				}
+				e.AddPorts = append(e.AddPorts, n)
+			}
+		case "listen-copy":
+			if e.ListenAddressCopies == nil {
+				e.ListenAddressCopies = map[int]int{}
+			}
+			for _, s := range f[1:] {
+				o, n := pair(s)
+				e.ListenAddressCopies[o] = n
+			}
+		case "localport-copy":
+			if e.LocalPortCopies == nil {
+				e.LocalPortCopies = map[int]int{}
+			}
+			for _, s := range f[1:] {
+				o, n := pair(s)
+				e.LocalPortCopies[o] = n
+			}
+		case "listen-dropcopies":
+			e.DropListenAddressCopies = f[1] == "yes"
+		case "localport-dropcopies":
+			if e.DropLocalPortCopies == nil {
+				e.DropLocalPortCopies = map[int]int{}
+			}
+			for _, s := range f[1:] {
+				o, n := pair(s)
+				e.DropLocalPortCopies[o] = n
 			}
 		default:
 			t.Fatalf("unknown edit %q", f[0])
@@ -219,7 +257,8 @@ func TestEditGolden(t *testing.T) {
 				if !bytes.Equal(have, want) {
 					problems = append(problems, fmt.Sprintf("%s:\n got %q\nwant %q", p, have, want))
 				}
-				problems = append(problems, checkUntouched(p, c.inputs[p], have)...)
+				blocks := len(c.edit.LocalPortCopies) > 0 || len(c.edit.DropLocalPortCopies) > 0
+				problems = append(problems, checkUntouched(p, c.inputs[p], have, blocks)...)
 			}
 			for p := range c.wants {
 				if _, ok := c.inputs[p]; !ok {
@@ -280,8 +319,10 @@ func TestEditGolden(t *testing.T) {
 // checkUntouched requires every line of old that is not a Port,
 // ListenAddress or Match line to appear unchanged and in order in new, and
 // new to have no other lines but those. Only a last line without newline
-// may gain one (when lines are added after it).
-func checkUntouched(name string, old, new []byte) []string {
+// may gain one (when lines are added after it). With blocks, the lines of
+// Match blocks with a LocalPort criterion (copied or deleted whole) are
+// left out on both sides.
+func checkUntouched(name string, old, new []byte, blocks bool) []string {
 	type kept struct{ text, eol string }
 	keep := func(data []byte) ([]kept, error) {
 		f, err := Parse(name, data)
@@ -289,7 +330,14 @@ func checkUntouched(name string, old, new []byte) []string {
 			return nil, err
 		}
 		var out []kept
+		inBlock := false
 		for _, l := range f.Lines {
+			if strings.EqualFold(l.Keyword, "match") {
+				inBlock = blocks && slices.ContainsFunc(l.MatchCriteria(), func(c Criterion) bool { return strings.EqualFold(c.Name, "localport") })
+			}
+			if inBlock {
+				continue
+			}
 			switch strings.ToLower(l.Keyword) {
 			case "port", "listenaddress", "match":
 				continue
@@ -325,32 +373,65 @@ func checkReadBack(cfg *Config, fsys fs.FS, changes []Change, e Edit) (*Config, 
 	if len(cfg2.Warnings) != len(cfg.Warnings) {
 		errorf("warnings changed: %v", cfg2.Warnings)
 	}
-	if e.Ports != nil {
+	wantPorts := e.Ports
+	if e.Ports == nil && len(e.AddPorts) > 0 {
+		for _, p := range cfg.Ports {
+			wantPorts = append(wantPorts, p.Port)
+		}
+		wantPorts = append(wantPorts, e.AddPorts...)
+	}
+	// A file included twice gives its lines twice: compare distinct ports.
+	readTwice := false
+	for i, p := range cfg.Ports {
+		for _, q := range cfg.Ports[:i] {
+			readTwice = readTwice || (p.File == q.File && p.Line == q.Line && !p.Default)
+		}
+	}
+	if wantPorts != nil {
 		var got []int
 		for _, p := range cfg2.Ports {
 			got = append(got, p.Port)
 		}
-		if !reflect.DeepEqual(got, e.Ports) {
-			errorf("ports after the edit %v, want %v", got, e.Ports)
+		if readTwice {
+			got, wantPorts = distinct(got), distinct(wantPorts)
+		}
+		if !reflect.DeepEqual(got, wantPorts) {
+			errorf("ports after the edit %v, want %v", got, wantPorts)
 		}
 	}
-	if len(cfg2.ListenAddresses) != len(cfg.ListenAddresses) {
-		errorf("%d ListenAddress directives, had %d", len(cfg2.ListenAddresses), len(cfg.ListenAddresses))
+	type hp struct {
+		host, rdomain string
+		port          int
 	}
-	for i, la := range cfg.ListenAddresses {
-		if i >= len(cfg2.ListenAddresses) {
-			break
+	var wantLA, gotLA []hp
+	for _, la := range cfg.ListenAddresses {
+		port := la.Port
+		if n, ok := e.ListenAddressPorts[la.Port]; ok && la.Port != 0 {
+			if e.DropListenAddressCopies && slices.ContainsFunc(cfg.ListenAddresses, func(o ListenAddress) bool {
+				return o.Port == n && o.Host == la.Host && o.RDomain == la.RDomain
+			}) {
+				continue
+			}
+			port = n
 		}
-		want := la.Port
-		if n, ok := e.ListenPorts[la.Port]; ok && la.Port != 0 {
-			want = n
-		}
-		if got := cfg2.ListenAddresses[i]; got.Port != want || got.Host != la.Host || got.RDomain != la.RDomain {
-			errorf("ListenAddress %s:%d became %s:%d, want port %d", la.Host, la.Port, got.Host, got.Port, want)
+		wantLA = append(wantLA, hp{la.Host, la.RDomain, port})
+		if n, ok := e.ListenAddressCopies[la.Port]; ok && la.Port != 0 {
+			wantLA = append(wantLA, hp{la.Host, la.RDomain, n})
 		}
 	}
-	if want, got := localPorts(cfg, e.LocalPorts), localPorts(cfg2, nil); !reflect.DeepEqual(got, want) {
-		errorf("Match LocalPort values %v, want %v", got, want)
+	for _, la := range cfg2.ListenAddresses {
+		gotLA = append(gotLA, hp{la.Host, la.RDomain, la.Port})
+	}
+	if readTwice { // each reading of the file gets its sibling
+		gotLA, wantLA = distinct(gotLA), distinct(wantLA)
+	}
+	if !reflect.DeepEqual(gotLA, wantLA) {
+		errorf("ListenAddress directives %v, want %v", gotLA, wantLA)
+	}
+	if len(e.LocalPortCopies) == 0 && len(e.DropLocalPortCopies) == 0 {
+		if want, got := localPorts(cfg, e.LocalPorts), localPorts(cfg2, nil); !reflect.DeepEqual(got, want) {
+			errorf("Match LocalPort values %v, want %v", got, want)
+		}
 	}
 	return cfg2, problems
 }
@@ -449,9 +530,19 @@ func TestEditArguments(t *testing.T) {
 	}
 	// A nil Ports leaves the ports alone; an edit that changes nothing
 	// returns no change.
-	for _, e := range []Edit{{}, {ListenPorts: map[int]int{2222: 1}}, {LocalPorts: map[int]int{2222: 1}}, {Ports: []int{22}}} {
+	for _, e := range []Edit{{}, {ListenAddressPorts: map[int]int{2222: 1}}, {LocalPorts: map[int]int{2222: 1}}, {Ports: []int{22}}} {
 		if ch, err := cfg.Edit(e); err != nil || len(ch) != 0 {
 			t.Errorf("Edit(%+v) = %v, %v; want no change", e, ch, err)
 		}
 	}
+}
+
+func distinct[T comparable](s []T) []T {
+	var out []T
+	for _, x := range s {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

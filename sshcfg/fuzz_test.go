@@ -91,7 +91,7 @@ func FuzzParse(f *testing.F) {
 		if !reflect.DeepEqual(ports, []int{20022}) {
 			t.Fatalf("ports after the edit %v\n%q", ports, changes[0].New)
 		}
-		if p := checkUntouched(mainCfg, data, changes[0].New); p != nil {
+		if p := checkUntouched(mainCfg, data, changes[0].New, false); p != nil {
 			t.Fatal(strings.Join(p, "\n"))
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -142,6 +143,7 @@ func (e Endpoint) String() string {
 type fatal struct{ err *Error }
 
 type loader struct {
+	lower    map[string]string // keyword as written -> lower case
 	fsys     fs.FS
 	opts     Options
 	cfg      *Config
@@ -171,7 +173,7 @@ type includeItem struct {
 // sshd would refuse the configuration, is an ErrorList naming file and line;
 // the Config returned with it holds what was read up to there.
 func Load(fsys fs.FS, name string, opts *Options) (*Config, error) {
-	l := &loader{fsys: fsys, files: map[string]*File{}}
+	l := &loader{fsys: fsys, files: map[string]*File{}, lower: map[string]string{}}
 	if opts != nil {
 		l.opts = *opts
 	}
@@ -264,9 +266,6 @@ func (l *loader) fatalf(file string, line int, format string, args ...any) {
 	panic(fatal{&Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}})
 }
 
-// parse processes one file as parse_server_config_depth does. neverMatch
-// is SSHCFG_NEVERMATCH: the file was included from an inactive Match block,
-// so no Match line in it can become active.
 // state is what sshd carries from line to line: whether directives apply
 // (*activep), and whether they sit inside a Match block.
 type state struct {
@@ -274,7 +273,19 @@ type state struct {
 	inMatch bool
 }
 
+// parse processes one file as parse_server_config_depth does. neverMatch
+// is SSHCFG_NEVERMATCH: the file was included from an inactive Match block,
+// so no Match line in it can become active.
 func (l *loader) parse(f *File, st *state, neverMatch bool, depth int) {
+	// Room for this file's directives at once: a large file would
+	// otherwise leave the garbage of many growing copies.
+	n := 0
+	for _, ln := range f.Lines {
+		if ln.Keyword != "" {
+			n++
+		}
+	}
+	l.cfg.Directives = slices.Grow(l.cfg.Directives, n)
 	bad := 0
 	for _, ln := range f.Lines {
 		if !l.line(f, ln, st, neverMatch, depth) {
@@ -301,7 +312,11 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 	if ln.Rest == "" {
 		return l.errorf(f.Path, ln.Num, "no argument after keyword %q", kw)
 	}
-	key := strings.ToLower(kw)
+	key, ok := l.lower[kw]
+	if !ok {
+		key = strings.ToLower(kw)
+		l.lower[kw] = key
+	}
 	flags, known := keywords[key]
 	if rs := keywordReleases[key]; !known && rs != 0 {
 		// A keyword of some OpenSSH release that the list above lacks.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unsafe"
 )
 
 // File is one configuration file as a list of lines that keep their exact
@@ -12,6 +13,8 @@ import (
 type File struct {
 	Path  string // as sshd names it, e.g. /etc/ssh/sshd_config
 	Lines []*Line
+
+	data []byte // what Parse read: every Line.Raw is a slice of it
 }
 
 // Line is one physical line: its bytes (terminator included) and what sshd
@@ -63,18 +66,31 @@ var ErrBinary = errors.New("binary file (contains NUL bytes)")
 // Parse splits data into lines the way sshd does and reads each line's
 // directive. It fails only for binary data (a NUL byte), which sshd would
 // silently truncate.
+//
+// The File keeps data: every Line.Raw is a slice of it and the strings read
+// from a line (Keyword, Rest, Arg.Text) share its bytes where they are
+// spelt out in it, so that a large file costs little more than its size.
+// The caller must not change data afterwards.
 func Parse(path string, data []byte) (*File, error) {
 	if i := bytes.IndexByte(data, 0); i >= 0 {
 		line := 1 + bytes.Count(data[:i], []byte("\n"))
 		return nil, &Error{File: path, Line: line, Msg: ErrBinary.Error()}
 	}
-	f := &File{Path: path}
-	for n := 1; len(data) > 0; n++ {
+	f := &File{Path: path, data: data}
+	n := bytes.Count(data, []byte("\n"))
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		n++
+	}
+	// One allocation for every line, one for the pointers.
+	slab := make([]Line, n)
+	f.Lines = make([]*Line, n)
+	for i := 0; len(data) > 0; i++ {
 		end := bytes.IndexByte(data, '\n') + 1
 		if end == 0 {
 			end = len(data)
 		}
-		f.Lines = append(f.Lines, parseLine(n, data[:end:end]))
+		parseLine(&slab[i], i+1, data[:end:end])
+		f.Lines[i] = &slab[i]
 		data = data[end:]
 	}
 	return f, nil
@@ -82,6 +98,9 @@ func Parse(path string, data []byte) (*File, error) {
 
 // Bytes returns the file's contents.
 func (f *File) Bytes() []byte {
+	if f.data != nil {
+		return f.data
+	}
 	var b bytes.Buffer
 	for _, l := range f.Lines {
 		b.Write(l.Raw)
@@ -94,8 +113,8 @@ func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' 
 // parseLine reads one line as servconf.c does: leading " \t\r" stripped
 // (load_server_config), trailing whitespace and form feeds stripped, the
 // keyword taken with strdelim, the rest split with argv_split.
-func parseLine(num int, raw []byte) *Line {
-	l := &Line{Raw: raw, Num: num}
+func parseLine(l *Line, num int, raw []byte) {
+	*l = Line{Raw: raw, Num: num}
 	a, b := 0, len(raw)
 	if b > 0 && raw[b-1] == '\n' {
 		b--
@@ -112,25 +131,32 @@ func parseLine(num int, raw []byte) *Line {
 		kw, ks, ke, rest, ok = strdelim(s, rest)
 	}
 	if !ok || kw == "" || kw[0] == '#' {
-		return l
+		return
 	}
 	l.Keyword, l.kwStart, l.kwEnd = kw, a+ks, a+ke
 	if rest < 0 || rest >= len(s) {
-		return l
+		return
 	}
-	l.Rest = string(s[rest:])
+	l.Rest = alias(s[rest:])
 	l.restOff = a + rest
 	args, err := argvSplit(s, rest)
 	if err != nil {
 		l.SyntaxErr = "invalid quotes"
-		return l
+		return
 	}
 	for i := range args {
 		args[i].Start += a
 		args[i].End += a
 	}
 	l.Args = args
-	return l
+}
+
+// alias returns b as a string sharing its bytes (see Parse).
+func alias(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // strdelim returns the next word of s starting at off as misc.c's
@@ -143,7 +169,7 @@ func strdelim(s []byte, off int) (word string, start, end, next int, ok bool) {
 		i++
 	}
 	if i == len(s) {
-		return string(s[off:]), off, len(s), -1, true
+		return alias(s[off:]), off, len(s), -1, true
 	}
 	if s[i] == '"' {
 		j := i + 1
@@ -161,7 +187,7 @@ func strdelim(s []byte, off int) (word string, start, end, next int, ok bool) {
 		return word, off, j + 1, next, true
 	}
 	wspace := s[i] == '='
-	word = string(s[off:i])
+	word = alias(s[off:i])
 	next = i + 1
 	for next < len(s) && isWS(s[next]) {
 		next++
@@ -192,25 +218,39 @@ func argvSplit(s []byte, off int) ([]Arg, error) {
 		}
 		start := i
 		var quote byte
+		// While plain, the word is s[start:i] as written and w is not
+		// built; a quote or an escape makes it a copy.
 		var w []byte
+		plain := true
+		unplain := func(upto int) {
+			if plain {
+				w, plain = append([]byte(nil), s[start:upto]...), false
+			}
+		}
 		for ; i < len(s); i++ {
 			c := s[i]
 			switch {
 			case c == '\\':
 				if i+1 < len(s) && (s[i+1] == '\'' || s[i+1] == '"' || s[i+1] == '\\' || (quote == 0 && s[i+1] == ' ')) {
+					unplain(i)
 					i++
 				}
-				w = append(w, s[i])
+				if !plain {
+					w = append(w, s[i])
+				}
 				continue
 			case quote == 0 && (c == ' ' || c == '\t'):
 			case quote == 0 && (c == '"' || c == '\''):
+				unplain(i)
 				quote = c
 				continue
 			case quote != 0 && c == quote:
 				quote = 0
 				continue
 			default:
-				w = append(w, c)
+				if !plain {
+					w = append(w, c)
+				}
 				continue
 			}
 			break
@@ -218,7 +258,11 @@ func argvSplit(s []byte, off int) ([]Arg, error) {
 		if i >= len(s) && quote != 0 {
 			return nil, errors.New("invalid quotes")
 		}
-		args = append(args, Arg{Text: string(w), Start: start, End: i})
+		text := string(w)
+		if plain {
+			text = alias(s[start:i])
+		}
+		args = append(args, Arg{Text: text, Start: start, End: i})
 	}
 	return args, nil
 }

@@ -32,20 +32,37 @@ type ApplyOptions struct {
 	Root *rootfs.Root
 
 	// BackupSuffix is appended to the full name of each changed file to
-	// name its backup in the same directory ("50-x.conf" ->
-	// "50-x.conf.sshport-20260102T150405"). Because it is appended after
-	// the whole name, a backup ends in ".conf" only when the suffix does, so
-	// a suffix ending in ".conf" is refused (a drop-in glob "*.conf" would
-	// make sshd read the backup), as is one holding a "/" or NUL.
-	// "" means ".sshport-" + Now().Format("20060102T150405"). When a backup
-	// of that name exists already, "-1", "-2", ... is appended after it.
+	// name its backup ("50-x.conf" -> "50-x.conf.sshport-20260102T150405").
+	// Because it is appended after the whole name, a backup ends in ".conf"
+	// only when the suffix does, so a suffix ending in ".conf" is refused,
+	// as is one holding a "/" or NUL. "" means ".sshport-" +
+	// Now().Format("20060102T150405"). When a backup of that name exists
+	// already, "-1", "-2", ... is appended after it.
 	BackupSuffix string
+
+	// BackupDir, when set, is the directory inside Root (as sshd names
+	// paths, e.g. "/var/backups/sshport") where every backup goes, under
+	// the file's own path ("/var/backups/sshport/etc/ssh/sshd_config" +
+	// suffix). When "", a backup goes beside its file unless an Include
+	// glob would make sshd read it there ("Include sshd_config.d/*"); then
+	// it goes under DefaultBackupDir. Directories are created mode 0700.
+	BackupDir string
 
 	// IncludeGlobs are the Include patterns of the configuration as sshd
 	// names them (relative ones are taken below /etc/ssh, as sshd does).
-	// Apply refuses to create a backup whose name one of them matches, so
-	// that sshd never reads a backup. Optional.
+	// No backup is ever created where one of them matches, so that sshd
+	// never reads a backup. Optional.
 	IncludeGlobs []string
+
+	// Files are every file of the configuration as sshd names them
+	// (Config.Files). Apply locks their directories too and cleans up what
+	// a killed run left beside them, also when they do not change now.
+	// Optional.
+	Files []string
+
+	// LockTimeout bounds the wait for another run's lock; then Apply fails
+	// naming the holder when it can be seen. 0 waits until ctx is done.
+	LockTimeout time.Duration
 
 	// Validate, when not nil, runs after every file is written (the CLI
 	// passes SSHDValidator). When it fails, every file is restored to its
@@ -59,7 +76,7 @@ type ApplyOptions struct {
 
 // ApplyResult says what Apply wrote.
 type ApplyResult struct {
-	Files   []string // paths inside the root written (symlink targets, never the links)
+	Files   []string // paths inside the root written (symlink targets, never the links), in writing order
 	Backups []string // paths inside the root of the backups, one per file, same order
 }
 
@@ -85,7 +102,19 @@ type target struct {
 	mode   fs.FileMode // permission bits to keep
 	uid    int
 	gid    int
-	backup string // name in dir of the backup, once made
+
+	bname   string      // path inside the root the backup gets
+	bdir    *rootfs.Dir // the backup's directory, once made (may be dir)
+	pending string      // name in bdir of the hidden complete copy, before it is named
+	backup  string      // name in bdir of the backup, once named
+}
+
+// closeDirs closes the directories t holds.
+func (t *target) closeDirs() {
+	if t.bdir != nil && t.bdir != t.dir {
+		t.bdir.Close()
+	}
+	t.dir.Close()
 }
 
 // ResolveTargets returns changes with each Path replaced by the path, as
@@ -108,9 +137,10 @@ func ResolveTargets(root *rootfs.Root, changes []FileChange) ([]FileChange, erro
 	return out, nil
 }
 
-// Apply writes every change whose Old differs from New, so that a crash at
-// any moment leaves each file either wholly old or wholly new, and a backup
-// of every file that is new.
+// Apply writes every change whose Old differs from New, in the given order
+// (Plan.Writes: add before remove), so that a crash at any moment leaves
+// each file either wholly old or wholly new, a backup of every file that is
+// new and of no other.
 //
 // In order, Apply:
 //   - resolves each Path inside Root chroot-style (rootfs.Root.Target),
@@ -120,32 +150,40 @@ func ResolveTargets(root *rootfs.Root, changes []FileChange) ([]FileChange, erro
 //     every step acts on the target's directory, held open, by name within
 //     it and without following symlinks (openat, fstatat, linkat, renameat,
 //     unlinkat, flock and fsync on the directory descriptor);
-//   - locks: flock(2) LOCK_EX on each directory holding a target, in sorted
-//     order, waiting until ctx is done. Locking the directory itself leaves
-//     no lock file behind for sshd or anyone to find;
+//   - chooses each backup's name: FILE+BackupSuffix beside the file, or
+//     under BackupDir when an Include glob would make sshd read it there;
+//   - locks: flock(2) LOCK_EX on each directory holding a target or one of
+//     Files, in sorted order, waiting at most LockTimeout (then the error
+//     names the holder when /proc/locks shows it). Locking the directory
+//     itself leaves no lock file behind for sshd or anyone to find;
+//   - cleans up what a killed run left beside those files: hidden temporary
+//     files are removed, and a hidden pending backup becomes the backup it
+//     was meant to be when its file was written, or is removed when it was
+//     not;
 //   - re-reads each file and refuses, writing nothing, when its bytes differ
 //     from Old (the error wraps ErrChanged and names the file);
-//   - backs up each file beside it (name + BackupSuffix) with the same
-//     bytes, mode, owner and group, fsynced and linked into place so a
-//     backup is complete or absent; all backups exist before any file is
-//     replaced;
-//   - replaces each file atomically (temporary file in the same directory,
-//     named ".NAME.sshport-tmp-" + digits so no Include glob matches it,
-//     fsync, rename, fsync of the directory), keeping mode, owner and group;
+//   - then, one file at a time: writes a hidden complete copy of the old
+//     bytes (mode, owner, fsync) where its backup goes; replaces the file
+//     atomically (temporary file in the same directory, named
+//     ".NAME.sshport-tmp-" + digits so no Include glob matches it, fsync,
+//     rename, fsync of the directory), keeping mode, owner and group; names
+//     the copy as the backup (a hard link, which fails rather than
+//     overwrite, so a backup is complete or absent);
 //   - runs Validate.
 //
 // When writing fails midway or Validate fails, the files already replaced
-// are restored atomically to their old bytes (the backups hold the same
-// bytes) and this run's backups are removed; if a restore fails, the error
-// says so and the backups are kept.
+// are restored atomically to their old bytes, newest first (so the states
+// passed through are those of the way forward), and this run's backups are
+// removed; if a restore fails, the error says so and the backups are kept.
 //
-// A process killed midway may leave a hidden temporary file (".NAME..."),
-// which sshd never reads: glob(3) does not match a leading dot with "*".
-// Hard links to a config are not followed (the rename gives the name a new
-// inode), and extended attributes such as an SELinux label are not copied.
+// A process killed midway leaves hidden files only (".NAME..."), which sshd
+// never reads (glob(3) does not match a leading dot with "*") and which the
+// next run cleans up. Hard links to a config are not followed (the rename
+// gives the name a new inode), and extended attributes such as an SELinux
+// label are not copied.
 //
 // A change whose Old equals New is skipped; with nothing to write Apply
-// returns an empty result.
+// cleans up and returns an empty result.
 func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*ApplyResult, error) {
 	res := &ApplyResult{Files: []string{}, Backups: []string{}}
 	root := opts.Root
@@ -163,9 +201,13 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 	}
 
 	var targets []*target
+	var others []*rootfs.Dir // directories of unchanged files, held open
 	defer func() {
 		for _, t := range targets {
-			t.dir.Close()
+			t.closeDirs()
+		}
+		for _, d := range others {
+			d.Close()
 		}
 	}()
 	seen := map[string]string{}
@@ -187,29 +229,69 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 			return nil, err
 		}
 	}
-	if len(targets) == 0 {
-		return res, nil
-	}
 	for _, t := range targets {
-		if err := checkBackupName(t.name+suffix, opts.IncludeGlobs); err != nil {
+		if t.bname, err = backupPath(t.name, suffix, opts); err != nil {
 			return nil, fmt.Errorf("%s: %w", t.change.Path, err)
 		}
 	}
 
+	// Every file of the configuration, for the clean-up of a killed run.
+	type file struct {
+		dir  *rootfs.Dir
+		base string
+	}
+	var files []file
+	for _, t := range targets {
+		files = append(files, file{t.dir, t.base})
+	}
+	for _, f := range opts.Files {
+		if _, ok := seen[f]; ok {
+			continue
+		}
+		d, base, err := root.Target(f)
+		if err != nil {
+			continue // not there: nothing to clean
+		}
+		if _, ok := seen[d.Path(base)]; ok {
+			d.Close()
+			continue
+		}
+		seen[d.Path(base)] = f
+		others = append(others, d)
+		files = append(files, file{d, base})
+	}
+	if len(files) == 0 {
+		return res, nil
+	}
+
 	// One lock per directory, in name order.
 	var dirs []*rootfs.Dir
-	for _, t := range targets {
-		dirs = append(dirs, t.dir)
+	for _, f := range files {
+		dirs = append(dirs, f.dir)
 	}
 	slices.SortFunc(dirs, func(a, b *rootfs.Dir) int { return strings.Compare(a.Name(), b.Name()) })
 	dirs = slices.CompactFunc(dirs, func(a, b *rootfs.Dir) bool { return a.Name() == b.Name() })
-	unlock, err := lockDirs(ctx, dirs)
+	lctx := ctx
+	if opts.LockTimeout > 0 {
+		var cancel context.CancelFunc
+		lctx, cancel = context.WithTimeout(ctx, opts.LockTimeout)
+		defer cancel()
+	}
+	unlock, err := lockDirs(lctx, dirs)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
 	if err := hook("locked", -1); err != nil {
 		return nil, err
+	}
+	for _, f := range files {
+		if f.dir.Verify() == nil {
+			cleanStale(root, f.dir, f.base, opts)
+		}
+	}
+	if len(targets) == 0 {
+		return res, nil
 	}
 
 	// Under the lock: the files must still be what the plan was made from,
@@ -239,31 +321,28 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		return nil, err
 	}
 
-	// Backups, all of them before any file is replaced.
+	// One file at a time: copy, replace, name the copy.
 	for i, t := range targets {
-		b, err := makeBackup(t, suffix, opts.IncludeGlobs)
-		if err != nil {
-			removeBackups(targets)
-			return nil, fmt.Errorf("%s: backup: %w; nothing was written", t.change.Path, err)
+		if err := makePending(root, t); err != nil {
+			err = fmt.Errorf("%s: backup: %w", t.change.Path, err)
+			return nil, rollback(targets, i, err)
 		}
-		t.backup = b
 		if err := hook("backup", i); err != nil {
-			removeBackups(targets)
-			return nil, err
+			return nil, rollback(targets, i, err)
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		removeBackups(targets)
-		return nil, err
-	}
-
-	for i, t := range targets {
 		err := writeAtomic(t.dir, t.base, t.change.New, t.mode, t.uid, t.gid, func() error { return hook("temp", i) })
 		if err != nil {
 			err = fmt.Errorf("%s: %w", t.change.Path, err)
 			return nil, rollback(targets, i, err)
 		}
 		if err := hook("renamed", i); err != nil {
+			return nil, rollback(targets, i+1, err)
+		}
+		if err := namePending(t, opts.IncludeGlobs); err != nil {
+			err = fmt.Errorf("%s: backup: %w", t.change.Path, err)
+			return nil, rollback(targets, i+1, err)
+		}
+		if err := hook("named", i); err != nil {
 			return nil, rollback(targets, i+1, err)
 		}
 	}
@@ -278,7 +357,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 	}
 	for _, t := range targets {
 		res.Files = append(res.Files, t.name)
-		res.Backups = append(res.Backups, t.dir.Path(t.backup))
+		res.Backups = append(res.Backups, t.bdir.Path(t.backup))
 	}
 	return res, nil
 }
@@ -292,7 +371,14 @@ func rollback(targets []*target, n int, cause error) error {
 	for i := n - 1; i >= 0; i-- {
 		t := targets[i]
 		if err := writeAtomic(t.dir, t.base, t.change.Old, t.mode, t.uid, t.gid, nil); err != nil {
-			failed = append(failed, fmt.Sprintf("%s (%v; its backup is %s)", t.change.Path, err, t.dir.Path(t.backup)))
+			kept := "its old bytes are in no backup"
+			switch {
+			case t.backup != "":
+				kept = "its backup is " + t.bdir.Path(t.backup)
+			case t.pending != "":
+				kept = "its old bytes are in " + t.bdir.Path(t.pending)
+			}
+			failed = append(failed, fmt.Sprintf("%s (%v; %s)", t.change.Path, err, kept))
 			continue
 		}
 		_ = hook("restored", i)
@@ -305,14 +391,16 @@ func rollback(targets []*target, n int, cause error) error {
 	return fmt.Errorf("%w; every file was restored", cause)
 }
 
-// removeBackups deletes the backups this run made (each a copy of a file
-// that is unchanged).
+// removeBackups deletes the backups and pending copies this run made (each
+// a copy of a file that is unchanged).
 func removeBackups(targets []*target) {
 	for _, t := range targets {
-		if t.backup != "" {
-			t.dir.Remove(t.backup)
-			t.dir.Sync()
-			t.backup = ""
+		for _, p := range []*string{&t.pending, &t.backup} {
+			if *p != "" {
+				t.bdir.Remove(*p)
+				t.bdir.Sync()
+				*p = ""
+			}
 		}
 	}
 }
@@ -363,41 +451,83 @@ func checkBackupName(name string, globs []string) error {
 	return nil
 }
 
-// makeBackup copies the target's old bytes, mode and owner to a new file
-// beside it. The copy is written to a hidden temporary file, fsynced, then
-// hard-linked to the backup name, which fails rather than overwrite an
-// existing file; so a backup is complete or absent.
-func makeBackup(t *target, suffix string, globs []string) (string, error) {
-	tmp, tmpName, err := t.dir.CreateTemp("." + t.base + ".sshport-tmp-")
-	if err != nil {
-		return "", err
+// makePending writes a complete copy of the target's old bytes, mode and
+// owner as a hidden file in the directory of its backup (made inside the
+// root, mode 0700, when missing), fsynced, and links it to its pending name
+// "." + NAME + pendingMark + digits + backup suffix. Until namePending gives
+// it the backup's name, it is what the next run finds if this one is killed.
+func makePending(root *rootfs.Root, t *target) error {
+	bdirName, bbase := path.Split(t.bname)
+	bdirName = path.Clean(bdirName)
+	if t.bdir == nil {
+		if bdirName == t.dir.Name() {
+			t.bdir = t.dir
+		} else {
+			d, err := root.MkdirAll(bdirName, 0o700)
+			if err != nil {
+				return err
+			}
+			t.bdir = d
+		}
 	}
-	defer t.dir.Remove(tmpName)
+	suffix := strings.TrimPrefix(bbase, t.base)
+	// Written under a temporary name first, so that a pending name always
+	// holds a complete copy.
+	prefix := "." + t.base + tmpMark
+	tmp, tmpName, err := t.bdir.CreateTemp(prefix)
+	if err != nil {
+		return err
+	}
+	defer t.bdir.Remove(tmpName)
 	err = fillFile(tmp, t.change.Old, t.mode, t.uid, t.gid)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return "", err
+		return err
 	}
+	pending := "." + t.base + pendingMark + strings.TrimPrefix(tmpName, prefix) + suffix
+	if err := t.bdir.Link(tmpName, pending); err != nil {
+		return err
+	}
+	t.pending = pending
+	return t.bdir.Sync()
+}
+
+// namePending links the target's pending copy to its backup name (or the
+// name with "-1", "-2", ... when that exists) and removes the pending name.
+func namePending(t *target, globs []string) error {
+	name, err := linkUnique(t.bdir, t.pending, path.Base(t.bname), globs)
+	if err != nil {
+		return err
+	}
+	t.backup = name
+	t.bdir.Remove(t.pending)
+	t.pending = ""
+	return t.bdir.Sync()
+}
+
+// linkUnique hard-links src to name in d, or to name-1, name-2, ... when
+// name exists, and returns the name used. It never overwrites a file.
+func linkUnique(d *rootfs.Dir, src, name string, globs []string) (string, error) {
 	for n := 0; n < 100; n++ {
-		name := t.base + suffix
+		dst := name
 		if n > 0 {
-			name += fmt.Sprintf("-%d", n)
-			if err := checkBackupName(t.dir.Path(name), globs); err != nil {
+			dst += fmt.Sprintf("-%d", n)
+			if err := checkBackupName(d.Path(dst), globs); err != nil {
 				return "", err
 			}
 		}
-		err := t.dir.Link(tmpName, name)
+		err := d.Link(src, dst)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
 			return "", err
 		}
-		return name, t.dir.Sync()
+		return dst, nil
 	}
-	return "", fmt.Errorf("too many backups named %s%s-N", t.name, suffix)
+	return "", fmt.Errorf("too many backups named %s-N", d.Path(name))
 }
 
 // fillFile writes data to f, gives it mode and owner, and fsyncs it.

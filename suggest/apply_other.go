@@ -22,3 +22,5 @@ func chownFile(*os.File, int, int) error { return errUnsupported }
 func writeAtomic(*rootfs.Dir, string, []byte, fs.FileMode, int, int, func() error) error {
 	return errUnsupported
 }
+
+func sameFile(fs.FileInfo, fs.FileInfo) bool { return false }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -156,11 +157,68 @@ func TestApply(t *testing.T) {
 			wantFiles: []string{dropinPath, mainPath},
 		},
 		{
-			name:      "backup matched by an Include glob",
+			// "Include sshd_config.d/*" would read a backup beside the
+			// drop-in: it goes to the backup directory instead.
+			name:    "backup matched by an Include glob",
+			changes: twoFiles(),
+			opts:    ApplyOptions{IncludeGlobs: []string{"sshd_config.d/*"}},
+			wantNew: []string{dropinPath, mainPath},
+			wantFiles: []string{dropinPath, mainPath, mainPath + fixedSuffix,
+				DefaultBackupDir + dropinPath + fixedSuffix},
+		},
+		{
+			name:    "--backup-dir takes every backup",
+			changes: twoFiles(),
+			opts:    ApplyOptions{BackupDir: "/srv/bk"},
+			wantNew: []string{dropinPath, mainPath},
+			wantFiles: []string{dropinPath, mainPath, "/srv/bk" + mainPath + fixedSuffix,
+				"/srv/bk" + dropinPath + fixedSuffix},
+		},
+		{
+			name:      "backup directory matched by an Include glob too",
 			changes:   twoFiles(),
-			opts:      ApplyOptions{IncludeGlobs: []string{"sshd_config.d/*"}},
-			wantErr:   "would be read by sshd through Include /etc/ssh/sshd_config.d/*",
+			opts:      ApplyOptions{IncludeGlobs: []string{"sshd_config.d/*", "/var/backups/sshport/etc/ssh/sshd_config.d/*"}},
+			wantErr:   "would be read by sshd through Include /var/backups/sshport/etc/ssh/sshd_config.d/*",
 			wantFiles: []string{dropinPath, mainPath},
+		},
+		{
+			name:    "stale files of a killed run are cleaned up",
+			changes: twoFiles(),
+			setup: func(t *testing.T, root string) {
+				// renameio's temporary file, an older sshport's backup
+				// temporary, and pending copies of the main file: one
+				// whose file was replaced (becomes a backup), one whose
+				// file was not (removed).
+				os.WriteFile(host(root, "/etc/ssh/.sshd_config1234567"), []byte("half"), 0o600)
+				os.WriteFile(host(root, "/etc/ssh/sshd_config.d/.50-cloud-init.conf.sshport-tmp-99"), []byte("x"), 0o600)
+				os.WriteFile(host(root, "/etc/ssh/sshd_config.d/.50-cloud-init.conf"+pendingMark+"42.old"), []byte("Port 1\n"), 0o600)
+				os.WriteFile(host(root, "/etc/ssh/.sshd_config"+pendingMark+"43.same"), []byte(mainCfg), 0o600)
+				os.WriteFile(host(root, "/etc/ssh/.keep"), []byte("not ours"), 0o600)
+			},
+			wantNew: []string{dropinPath, mainPath},
+			wantFiles: []string{dropinPath, mainPath, mainPath + fixedSuffix, dropinPath + fixedSuffix,
+				dropinPath + ".old", "/etc/ssh/.keep"},
+		},
+		{
+			// Killed between linking the backup and removing the
+			// pending name: the backup exists; no second one is made.
+			name:    "a pending copy already named is removed",
+			changes: []FileChange{{Path: mainPath, Old: []byte(mainCfg), New: []byte(mainCfg)}},
+			setup: func(t *testing.T, root string) {
+				os.WriteFile(host(root, mainPath+".old"), []byte("Port 1\n"), 0o600)
+				os.Link(host(root, mainPath+".old"), host(root, "/etc/ssh/.sshd_config"+pendingMark+"7.old"))
+			},
+			opts:      ApplyOptions{Files: []string{mainPath}},
+			wantFiles: []string{mainPath, mainPath + ".old"},
+		},
+		{
+			name:    "an unchanged file of the configuration is cleaned up too",
+			changes: []FileChange{{Path: mainPath, Old: []byte(mainCfg), New: []byte(mainCfg)}},
+			setup: func(t *testing.T, root string) {
+				os.WriteFile(host(root, "/etc/ssh/.sshd_config987"), []byte("half"), 0o600)
+			},
+			opts:      ApplyOptions{Files: []string{mainPath}},
+			wantFiles: []string{mainPath},
 		},
 		{
 			name:    "directory instead of a file",
@@ -321,8 +379,8 @@ func TestApply(t *testing.T) {
 				t.Fatalf("result Backups = %q for Files %q", res.Backups, res.Files)
 			}
 			for i, b := range res.Backups {
-				if !strings.HasPrefix(b, res.Files[i]) {
-					t.Errorf("backup %s is not beside %s", b, res.Files[i])
+				if !strings.HasPrefix(b, res.Files[i]) && !strings.Contains(b, "/var/backups/sshport/") && !strings.Contains(b, "/srv/bk/") {
+					t.Errorf("backup %s is not beside %s nor in a backup directory", b, res.Files[i])
 				}
 				old := readFile(t, host(root, b))
 				if !bytes.Equal(old, tc.changes[len(tc.changes)-len(res.Files)+i].Old) {
@@ -642,16 +700,18 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 		index        int
 		failValidate bool
 		wantNew      [2]bool // file 0 (drop-in) and file 1 (main) hold New
-		wantBackup   [2]bool
+		wantBackup   [2]bool // a visible backup exists
 	}{
 		{"locked", -1, false, [2]bool{}, [2]bool{}},
 		{"verified", -1, false, [2]bool{}, [2]bool{}},
-		{"backup", 0, false, [2]bool{}, [2]bool{true, false}},
-		{"backup", 1, false, [2]bool{}, [2]bool{true, true}},
-		{"temp", 0, false, [2]bool{}, [2]bool{true, true}},
-		{"renamed", 0, false, [2]bool{true, false}, [2]bool{true, true}},
-		{"temp", 1, false, [2]bool{true, false}, [2]bool{true, true}},
-		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, true}},
+		{"backup", 0, false, [2]bool{}, [2]bool{}},
+		{"temp", 0, false, [2]bool{}, [2]bool{}},
+		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}},
+		{"named", 0, false, [2]bool{true, false}, [2]bool{true, false}},
+		{"backup", 1, false, [2]bool{true, false}, [2]bool{true, false}},
+		{"temp", 1, false, [2]bool{true, false}, [2]bool{true, false}},
+		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}},
+		{"named", 1, false, [2]bool{true, true}, [2]bool{true, true}},
 		{"written", -1, false, [2]bool{true, true}, [2]bool{true, true}},
 		{"restored", 1, true, [2]bool{true, false}, [2]bool{true, true}},
 		{"restored", 0, true, [2]bool{false, false}, [2]bool{true, true}},
@@ -696,28 +756,46 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 						t.Errorf("backup of %s = %q, want the old bytes", c.Path, b)
 					}
 				}
-				if isNew && err != nil {
-					t.Errorf("%s is new but has no backup", c.Path)
-				}
 			}
-			// Anything else left behind is a hidden temporary file,
-			// which no Include glob of sshd matches.
+			// Anything else left behind is a hidden file, which no
+			// Include glob of sshd matches.
 			for _, f := range listFiles(t, root) {
 				if !slices.Contains(wantFiles, f) && !strings.HasPrefix(filepath.Base(f), ".") {
 					t.Errorf("unexpected file %s left after the kill", f)
 				}
 			}
-			// The dead child's lock is gone: a new run completes the change.
+			// The dead child's lock is gone: a new run completes the
+			// change and cleans up: no hidden file is left, every file is
+			// new with a backup of its old bytes.
 			var again []FileChange
 			for _, c := range changes {
 				again = append(again, FileChange{Path: c.Path, Old: readFile(t, host(root, c.Path)), New: c.New})
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			if _, err := Apply(ctx, again, ApplyOptions{Root: openRoot(t, root), BackupSuffix: ".second"}); err != nil {
+			if _, err := Apply(ctx, again, ApplyOptions{Root: openRoot(t, root), BackupSuffix: ".second", Files: []string{dropinPath, mainPath}}); err != nil {
 				t.Fatalf("Apply after the kill: %v", err)
 			}
 			checkTree(t, "Apply after the kill", root, changes)
+			for _, f := range listFiles(t, root) {
+				if strings.HasPrefix(filepath.Base(f), ".") {
+					t.Errorf("hidden file %s left after the next run", f)
+				}
+			}
+			for _, c := range changes {
+				n := 0
+				for _, sfx := range []string{fixedSuffix, ".second"} {
+					if b, err := os.ReadFile(host(root, c.Path+sfx)); err == nil {
+						n++
+						if !bytes.Equal(b, c.Old) {
+							t.Errorf("backup %s%s = %q, want the old bytes", c.Path, sfx, b)
+						}
+					}
+				}
+				if n == 0 {
+					t.Errorf("%s is new with no backup after the next run", c.Path)
+				}
+			}
 		})
 	}
 }
@@ -991,4 +1069,57 @@ func TestApplyLockHeld(t *testing.T) {
 		t.Fatalf("Apply once the lock is free: %v", err)
 	}
 	checkTree(t, "Apply", root, changes)
+}
+
+// TestApplyLockTimeoutNamesHolder: another process (flock(1)) holds the
+// lock; Apply gives up after LockTimeout and names it, writing nothing.
+func TestApplyLockTimeoutNamesHolder(t *testing.T) {
+	flock := needTool(t, "flock")
+	root := t.TempDir()
+	changes := twoFiles()
+	writeTree(t, root, changes)
+	holder := exec.Command(flock, host(root, "/etc/ssh"), "sleep", "60")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	// Wait until the lock shows.
+	f, err := os.Open(host(root, "/etc/ssh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for i := 0; lockHolder(f) == "" && runtime.GOOS == "linux"; i++ {
+		if i > 200 {
+			t.Fatal("flock(1) never took the lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	_, err = Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow, LockTimeout: 300 * time.Millisecond})
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Apply with the lock held elsewhere = %v, want a deadline error", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("Apply waited %v", d)
+	}
+	if runtime.GOOS == "linux" && !strings.Contains(err.Error(), fmt.Sprintf("(pid %d, flock)", holder.Process.Pid)) {
+		t.Errorf("error %q does not name the holder pid %d (flock)", err, holder.Process.Pid)
+	}
+	if got := listFiles(t, root); !slices.Equal(got, []string{mainPath, dropinPath}) {
+		t.Errorf("files = %q after a refused run", got)
+	}
+}
+
+func TestHolderIn(t *testing.T) {
+	locks := "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF\n1: -> FLOCK  ADVISORY  WRITE 77 08:01:1234 0 EOF\n2: POSIX  ADVISORY  WRITE 5 08:01:99 0 EOF\n"
+	if got := holderIn(locks, 8<<8|1, 1234, 1); !strings.Contains(got, "pid 4242") {
+		t.Errorf("holderIn = %q, want pid 4242", got)
+	}
+	if got := holderIn(locks, 8<<8|1, 99, 1); got != "" {
+		t.Errorf("holderIn(POSIX lock) = %q, want none", got)
+	}
+	if got := holderIn(locks, 8<<8|1, 1234, 4242); got != "" {
+		t.Errorf("holderIn(own lock) = %q, want none", got)
+	}
 }

@@ -4,10 +4,12 @@ package suggest
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 
 	"github.com/sshport/sshport/internal/rootfs"
+	"golang.org/x/sys/unix"
 )
 
 // lockDirs takes flock(2) LOCK_EX on each directory (sorted, so two runs
@@ -22,12 +24,23 @@ func lockDirs(ctx context.Context, dirs []*rootfs.Dir) (func(), error) {
 	}
 	for _, d := range dirs {
 		if err := d.Lock(ctx); err != nil {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("lock %s: another sshport run holds it%s: %w", d.Name(), lockHolder(d.File()), ctx.Err())
+			}
 			unlock()
 			return nil, err
 		}
 		held = append(held, d)
 	}
 	return unlock, nil
+}
+
+// sameFile reports whether two FileInfos (from a rootfs.Dir) are the same
+// file: the same device and inode.
+func sameFile(a, b fs.FileInfo) bool {
+	sa, ok1 := a.Sys().(*unix.Stat_t)
+	sb, ok2 := b.Sys().(*unix.Stat_t)
+	return ok1 && ok2 && sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
 
 // fileOwner returns the uid and gid of fi (-1 when unknown).

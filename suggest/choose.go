@@ -11,14 +11,6 @@ import (
 // Linux's default ephemeral range 32768-60999 and not on scanners' lists.
 const Preferred = 20022
 
-// Registered is IANA's registered (User Ports) range, where sshport looks.
-var Registered = checker.Range{Lo: 1024, Hi: 49151}
-
-// ScannerPorts are the alternate SSH ports that internet-wide scanners and
-// SSH honeypots try right after 22, because admins so often move sshd there.
-// sshport never suggests them, even those IANA leaves unassigned (10022).
-var ScannerPorts = []int{222, 1022, 2022, 2200, 2222, 8022, 10022, 22222}
-
 // Choice is the port chosen and why.
 type Choice struct {
 	Port int
@@ -34,7 +26,7 @@ type Choice struct {
 type ChooseOptions struct {
 	Screen *checker.Screen
 	Facts  checker.Facts
-	// Range limits the search; the zero value means Registered.
+	// Range limits the search; the zero value means checker.IANARegistered.
 	Range checker.Range
 	// Avoid lists ports already used by the configuration (Port and
 	// ListenAddress ports) that must not be chosen.
@@ -58,57 +50,77 @@ func order(r checker.Range) []int {
 	return out
 }
 
-// relaxations are the reasons sshport gives up, in order, when no port in
-// the range passes every test. In-use, well-known and scanner ports are
-// never given up.
-var relaxations = []checker.Reason{
-	0,
-	checker.ReasonEphemeralOS,
-	checker.ReasonEphemeralOS | checker.ReasonIANAAssigned,
-	checker.ReasonEphemeralOS | checker.ReasonIANAAssigned | checker.ReasonDynamicIANA,
+// relaxable are the reasons sshport may give up when no port in the range
+// passes every test. In-use, well-known, default and scanner ports are never
+// given up.
+const relaxable = checker.ReasonEphemeralOS | checker.ReasonIANAAssigned | checker.ReasonDynamicIANA
+
+// cost orders what a compromise gives up: fewer reasons first; among as
+// many, the ephemeral range (which the kernel can be told to reserve) before
+// an IANA assignment before the dynamic range.
+func cost(r checker.Reason) int {
+	n, w := 0, 0
+	for _, b := range []struct {
+		r checker.Reason
+		w int
+	}{{checker.ReasonEphemeralOS, 1}, {checker.ReasonIANAAssigned, 2}, {checker.ReasonDynamicIANA, 4}} {
+		if r&b.r != 0 {
+			n++
+			w += b.w
+		}
+	}
+	return n*16 + w
 }
 
-// Choose returns the first port of the fixed order that is safe. It is
-// deterministic for the same facts and options.
+// Choose returns the first port of the fixed order that is safe; when none
+// is, the first of the ports that give up least (see cost), marked as a
+// compromise. It is deterministic for the same facts and options.
 func Choose(o ChooseOptions) (Choice, error) {
 	r := o.Range
 	if r == (checker.Range{}) {
-		r = Registered
+		r = checker.IANARegistered
 	}
 	if !r.Valid() || r.Lo < 1 {
 		return Choice{}, fmt.Errorf("bad range %s: want LOW-HIGH within 1-65535", r)
 	}
 	avoid := map[int]bool{}
-	for _, p := range append(append([]int{}, ScannerPorts...), o.Avoid...) {
+	for _, p := range o.Avoid {
 		avoid[p] = true
 	}
-	cands := order(r)
-	for _, allowed := range relaxations {
-		for _, p := range cands {
-			if avoid[p] {
-				continue
+	best, bestWhy, bestCost := 0, checker.Reason(0), -1
+	for _, p := range order(r) {
+		if avoid[p] {
+			continue
+		}
+		why := o.Screen.Reasons(p)
+		if why&^relaxable != 0 {
+			continue
+		}
+		if c := cost(why); bestCost < 0 || c < bestCost {
+			best, bestWhy, bestCost = p, why, c
+			if c == 0 {
+				break
 			}
-			why := o.Screen.Reasons(p)
-			if why&^allowed != 0 {
-				continue
-			}
-			c := Choice{Port: p, Why: safeBecause(p, o.Facts)}
-			if why != 0 {
-				c.Compromise = true
-				var given []string
-				for _, code := range why.Codes() {
-					given = append(given, o.Screen.Message(p, code))
-				}
-				c.Why = append([]string{fmt.Sprintf("no port in %s passes every test on this system, so %d was chosen although: %s",
-					r, p, strings.Join(given, "; "))}, c.Why...)
-				if why&checker.ReasonEphemeralOS != 0 && o.Facts.OS == "linux" {
-					c.Why = append(c.Why, fmt.Sprintf("reserve it so the kernel never hands it to an outgoing connection: sysctl -w net.ipv4.ip_local_reserved_ports=%d (and persist it in /etc/sysctl.d/)", p))
-				}
-			}
-			return c, nil
 		}
 	}
-	return Choice{}, fmt.Errorf("no usable port in %s: every one is in use, well known, or probed by scanners", r)
+	if bestCost < 0 {
+		return Choice{}, fmt.Errorf("no usable port in %s: every one is in use, well known, or probed by scanners", r)
+	}
+	p, why := best, bestWhy
+	c := Choice{Port: p, Why: safeBecause(p, o.Facts)}
+	if why != 0 {
+		c.Compromise = true
+		var given []string
+		for _, code := range why.Codes() {
+			given = append(given, o.Screen.Message(p, code))
+		}
+		c.Why = append([]string{fmt.Sprintf("no port in %s passes every test on this system, so %d was chosen although: %s",
+			r, p, strings.Join(given, "; "))}, c.Why...)
+		if why&checker.ReasonEphemeralOS != 0 && o.Facts.OS == "linux" {
+			c.Why = append(c.Why, fmt.Sprintf("reserve it so the kernel never hands it to an outgoing connection: sysctl -w net.ipv4.ip_local_reserved_ports=%d (and persist it in /etc/sysctl.d/)", p))
+		}
+	}
+	return c, nil
 }
 
 // safeBecause states the facts that make p a good port.
@@ -129,14 +141,6 @@ func safeBecause(p int, f checker.Facts) []string {
 	default:
 		why = append(why, fmt.Sprintf("nothing listens on it (checked with %s)", f.ListenMethod))
 	}
-	why = append(why, "it is not one of the alternate SSH ports scanners probe ("+intsString(ScannerPorts)+")")
+	why = append(why, "it is not one of the alternate SSH ports scanners probe ("+joinInts(checker.ScannerPorts)+")")
 	return why
-}
-
-func intsString(ps []int) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = fmt.Sprint(p)
-	}
-	return strings.Join(s, ", ")
 }

@@ -78,7 +78,7 @@ func TestChoose(t *testing.T) {
 // ports: the answer Choose must find by itself.
 func firstUnassigned(t *testing.T, lo, hi int) int {
 	for p := lo; p <= hi; p++ {
-		if _, ok := checker.IANA(p); !ok && !slices.Contains(ScannerPorts, p) {
+		if _, ok := checker.IANA(p); !ok && !slices.Contains(checker.ScannerPorts, p) {
 			return p
 		}
 	}
