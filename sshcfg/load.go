@@ -31,6 +31,9 @@ type Options struct {
 	// getaddrinfo. Numeric addresses never reach it. Nil uses the hosts
 	// file and the system resolver.
 	Resolve func(host string) ([]netip.Addr, error)
+	// Args are sshd's command-line options -p and -o, read before the
+	// files as sshd does (see CmdArg).
+	Args []CmdArg
 }
 
 // Config is the effective configuration as sshd computes it from the files,
@@ -64,6 +67,9 @@ type Port struct {
 	Line    int
 	Default bool // no Port directive: sshd's default 22
 	Value   string
+	// Cmdline: the port comes from sshd's command line (Options.Args);
+	// File and Line are then where that option is written.
+	Cmdline bool
 
 	line *Line
 }
@@ -75,6 +81,7 @@ type ListenAddress struct {
 	RDomain string
 	File    string
 	Line    int
+	Cmdline bool // from a -o option (Options.Args); File and Line say where it is written
 
 	line          *Line
 	afterMatchAll bool // read inside a Match block that applies
@@ -134,6 +141,8 @@ type loader struct {
 	includes []includeItem
 	errs     ErrorList
 	af       string
+	// portsFromCmdline: a -p option was given; Port lines are ignored.
+	portsFromCmdline bool
 }
 
 type includeItem struct {
@@ -174,6 +183,7 @@ func (l *loader) run(name string) (err error) {
 			err = l.errs
 		}
 	}()
+	l.commandLine()
 	f, err := l.read(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		l.cfg.Missing = true
@@ -313,6 +323,10 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 	args := ln.Args
 	switch key {
 	case "port":
+		if l.portsFromCmdline {
+			args = args[1:] // sshd -p: Port lines are read and ignored
+			break
+		}
 		if len(l.cfg.Ports) >= maxPorts {
 			l.fatalf(f.Path, ln.Num, "too many ports.")
 		}
