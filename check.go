@@ -10,7 +10,6 @@ import (
 
 	"github.com/sshport/sshport/checker"
 	"github.com/sshport/sshport/sshcfg"
-	"github.com/sshport/sshport/suggest"
 )
 
 func checkCommand(e *env) *cli.Command {
@@ -37,38 +36,36 @@ func runCheck(c *cli.Context, e *env) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	cfg, err := t.load()
+	b := readService(t)
+	cfg, err := t.loadArgs(b.cmdArgs)
 	if err != nil {
 		return err
 	}
-	var ports []int
+	if cfg.Missing && !b.defaultF {
+		// sshd -f MISSING does not start; only the default path missing
+		// means "sshd's defaults" (a machine without sshd).
+		return &exitErr{code: exitError, err: fmt.Errorf("%s: no such file: sshd would refuse to start (\"No such file or directory\")", t.display(t.config))}
+	}
+	b.resolve(t, cfg)
+	ports := b.ports()
 	if c.IsSet("port") {
 		p := c.Int("port")
 		if p < 1 || p > 65535 {
 			return usageErr("--port %d: not a port number 1-65535", p)
 		}
 		ports = []int{p}
-	} else {
-		for _, p := range cfg.Ports {
-			ports = append(ports, p.Port)
-		}
-		for _, la := range cfg.ListenAddresses {
-			if la.Port != 0 && !slices.Contains(ports, la.Port) {
-				ports = append(ports, la.Port)
-			}
-		}
 	}
-	rep, err := e.inspect(c, t, cfg, ports, c.IsSet("port"), c.Bool("probe"))
+	rep, err := e.inspect(c, t, cfg, b, ports, c.IsSet("port"), c.Bool("probe"))
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	rep.OK = len(rep.Findings) == 0
+	rep.OK = countFindings(rep.Findings) == 0
 	if t.json {
 		writeJSON(e.stdout, rep)
 	} else {
 		printCheck(e.stdout, rep, colorOK(e.stdout))
 	}
-	if len(rep.Findings) > 0 {
+	if !rep.OK {
 		return &exitErr{code: exitFindings}
 	}
 	return nil
@@ -76,48 +73,82 @@ func runCheck(c *cli.Context, e *env) error {
 
 // inspect gathers the host facts and judges ports; candidate says the
 // ports are --port candidates rather than the configured ones.
-func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, ports []int, candidate, probe bool) (*checkReport, error) {
-	req := checker.Request{Live: !t.image || probe, Owners: ports}
+func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, b *bound, ports []int, candidate, probe bool) (*checkReport, error) {
+	live := !t.image || probe
+	req := checker.Request{Live: live, Owners: ports, SSHD: live && !t.image}
 	if t.image {
 		req.Root = t.root
 	}
 	for _, p := range ports {
-		req.Bind = append(req.Bind, endpointsFor(cfg, p, candidate)...)
+		req.Bind = append(req.Bind, b.endpoints(cfg, p, candidate)...)
 	}
 	facts, err := e.prober.Probe(c.Context, req)
 	if err != nil {
 		return nil, err
 	}
 	rep := newCheckReport(t, cfg, facts)
-	configured := suggest.ListenPorts(cfg)
+	lv := checker.Live{Config: t.config, Socket: b.applies && b.svc.SocketActive, Facts: &facts}
+	rep.addService(b, lv, live && !t.image)
+	var others []int
+	for _, p := range cfg.Ports {
+		if slices.Contains(ports, p.Port) {
+			others = append(others, p.Port)
+		}
+	}
+	var extra []checker.Finding
+	if !candidate {
+		extra = append(b.general, checker.FamilyFindings(b.eps, &facts)...)
+		if live && !t.image {
+			extra = append(extra, checker.RunningFindings(lv, checker.Expect{Endpoints: b.eps, Apply: b.apply})...)
+		}
+	}
 	for i, p := range ports {
 		// A port configured twice is judged once, on its first
 		// occurrence, where the duplicate finding says so.
 		if slices.Index(ports, p) != i {
 			continue
 		}
-		cand := checker.Candidate{Port: p, SSHDOwn: slices.Contains(configured, p), Endpoints: endpointsFor(cfg, p, candidate)}
+		cand := checker.Candidate{Port: p, SSHDOwn: slices.Contains(b.ports(), p), Endpoints: b.endpoints(cfg, p, candidate)}
+		if len(facts.SSHD) > 0 || lv.Socket {
+			cand.Holder = lv.Holder
+		}
 		pr := portReport{Port: p}
-		if candidate {
-			for _, ap := range cand.Endpoints {
-				pr.Listen = append(pr.Listen, ap.String())
+		for _, ap := range cand.Endpoints {
+			pr.Listen = append(pr.Listen, ap.String())
+		}
+		if !candidate {
+			if j := slices.Index(others, p); j >= 0 {
+				cand.Others = slices.Delete(slices.Clone(others), j, j+1)
 			}
-		} else {
-			cand.Others = slices.Delete(slices.Clone(ports), i, i+1)
-			pr.Sources = sourcesOf(cfg, p)
-			for _, ep := range cfg.Listen {
-				if ep.Port == p {
-					pr.Listen = append(pr.Listen, ep.String())
-				}
-			}
+			pr.Sources = b.sources[p]
 		}
 		pr.Findings = checker.Check(cand, facts)
+		for _, f := range extra {
+			if f.Port == p {
+				pr.Findings = append(pr.Findings, f)
+			}
+		}
 		for _, f := range pr.Findings {
 			rep.Findings = append(rep.Findings, jsonFinding(f))
 		}
 		rep.Checked = append(rep.Checked, pr)
 	}
+	for _, f := range extra {
+		if !slices.Contains(ports, f.Port) {
+			rep.General = append(rep.General, f)
+			rep.Findings = append(rep.Findings, jsonFinding(f))
+		}
+	}
 	return rep, nil
+}
+
+// endpoints returns the addresses sshd binds for port, or for a candidate
+// port those it would bind.
+func (b *bound) endpoints(cfg *sshcfg.Config, port int, candidate bool) []netip.AddrPort {
+	if candidate {
+		return endpointsFor(cfg, port, true)
+	}
+	return b.epsOf(port)
 }
 
 // endpointsFor returns the addresses sshd binds (or would bind) for port.
@@ -162,7 +193,24 @@ func sourcesOf(cfg *sshcfg.Config, port int) []source {
 	return out
 }
 
-func verdict(fs []checker.Finding) string {
+// countFindings counts the findings that are problems (not info).
+func countFindings(fs []jsonFind) int {
+	n := 0
+	for _, f := range fs {
+		if f.Severity != checker.SevInfo {
+			n++
+		}
+	}
+	return n
+}
+
+func verdict(all []checker.Finding) string {
+	var fs []checker.Finding
+	for _, f := range all {
+		if f.Severity != checker.SevInfo {
+			fs = append(fs, f)
+		}
+	}
 	if len(fs) == 0 {
 		return "OK: safe to keep"
 	}

@@ -15,19 +15,24 @@ import (
 // The JSON wire format. Field names are stable; slices are never null.
 
 type checkReport struct {
-	Config   string        `json:"config"`
-	Root     string        `json:"root,omitempty"`
-	Missing  bool          `json:"missing"`
-	Files    []string      `json:"files"`
-	Ports    []jsonPort    `json:"ports"`
-	Family   string        `json:"address_family"`
-	Listen   []jsonListen  `json:"listen"`
-	Findings []jsonFind    `json:"findings"`
-	Warnings []string      `json:"warnings"`
-	Host     jsonHost      `json:"host"`
-	OK       bool          `json:"ok"`
-	Checked  []portReport  `json:"-"`
-	facts    checker.Facts `json:"-"`
+	Config   string       `json:"config"`
+	Root     string       `json:"root,omitempty"`
+	Missing  bool         `json:"missing"`
+	Files    []string     `json:"files"`
+	Ports    []jsonPort   `json:"ports"`
+	Family   string       `json:"address_family"`
+	Listen   []jsonListen `json:"listen"`
+	Findings []jsonFind   `json:"findings"`
+	Warnings []string     `json:"warnings"`
+	Host     jsonHost     `json:"host"`
+	OK       bool         `json:"ok"`
+	// Bind, Systemd and Running: see check_service.go.
+	Bind    []jsonBind            `json:"bind"`
+	Systemd *checker.ServiceFacts `json:"systemd"`
+	Running []jsonRunning         `json:"running"`
+	General []checker.Finding     `json:"-"` // findings about no judged port
+	Checked []portReport          `json:"-"`
+	facts   checker.Facts         `json:"-"`
 }
 
 type jsonPort struct {
@@ -157,6 +162,7 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 	for _, n := range r.Host.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+	printFindings(w, p, r.General, "\n")
 	for _, pr := range r.Checked {
 		fmt.Fprintf(w, "\nPort %d\n", pr.Port)
 		for _, s := range pr.Sources {
@@ -172,24 +178,39 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 		if len(pr.Listen) > 0 {
 			fmt.Fprintf(w, "  listen:  %s\n", joinComma(pr.Listen))
 		}
-		for _, f := range pr.Findings {
-			sev := p.paint("33", f.Severity)
-			if f.Severity == checker.SevError {
-				sev = p.paint("31", f.Severity)
-			}
-			fmt.Fprintf(w, "  %-7s  [%s] %s\n", sev, f.Code, f.Message)
-		}
+		printFindings(w, p, pr.Findings, "")
 		v := verdict(pr.Findings)
-		if len(pr.Findings) == 0 {
+		if v == verdict(nil) {
 			v = p.paint("32", v)
 		} else {
 			v = p.paint("1", v)
 		}
 		fmt.Fprintf(w, "  verdict: %s\n", v)
 	}
-	fmt.Fprintf(w, "\n%s, %s.", plural(len(r.Checked), "port", "ports"), plural(len(r.Findings), "finding", "findings"))
-	if len(r.Findings) > 0 {
+	n := countFindings(r.Findings)
+	fmt.Fprintf(w, "\n%s, %s", plural(len(r.Checked), "port", "ports"), plural(n, "finding", "findings"))
+	if i := len(r.Findings) - n; i > 0 {
+		fmt.Fprintf(w, " (%s)", plural(i, "note", "notes"))
+	}
+	fmt.Fprint(w, ".")
+	if n > 0 {
 		fmt.Fprintf(w, " Run `sshport suggest` for a safe port and the diff.")
 	}
 	fmt.Fprintln(w)
+}
+
+func printFindings(w io.Writer, p painter, fs []checker.Finding, before string) {
+	if len(fs) > 0 {
+		fmt.Fprint(w, before)
+	}
+	for _, f := range fs {
+		sev := p.paint("33", f.Severity)
+		switch f.Severity {
+		case checker.SevError:
+			sev = p.paint("31", f.Severity)
+		case checker.SevInfo:
+			sev = f.Severity
+		}
+		fmt.Fprintf(w, "  %-7s  [%s] %s\n", sev, f.Code, f.Message)
+	}
 }

@@ -98,6 +98,12 @@ type Facts struct {
 	ListenMethod    string // one of the Method* constants
 	Probes          []ProbeResult
 	Notes           []string // caveats a user should read
+	// SSHD are the running sshd daemons found (Request.SSHD), with their
+	// command lines; their listeners carry their pid.
+	SSHD []SSHDProcess
+	// HostFamilies lists the address families ("inet", "inet6") of the
+	// host's non-loopback addresses; nil when not known (an image).
+	HostFamilies []string
 }
 
 // Request says what a Prober should find out.
@@ -110,6 +116,11 @@ type Request struct {
 	Owners []int
 	// Bind lists endpoints to bind-probe (SO_REUSEADDR, IPv6 sockets IPv6-only, as sshd).
 	Bind []netip.AddrPort
+	// SSHD asks for the running sshd daemons (Facts.SSHD): the owners of
+	// listeners on Owners ports, the pid files, the cgroups of ssh.service
+	// and sshd.service, and when none of these finds one, every process
+	// named sshd.
+	SSHD bool
 	// Method forces a listing method (MethodNetlink or MethodProc); empty picks
 	// the best available. A forced method that fails is an error.
 	Method string

@@ -3,9 +3,12 @@ package checker
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -37,6 +40,12 @@ func probe(ctx context.Context, req Request) (Facts, error) {
 	}
 	if len(req.Owners) > 0 && f.ListenMethod != MethodBind {
 		findOwners(&f, req.Owners)
+	}
+	if req.SSHD && f.ListenMethod != MethodBind {
+		findSSHD(&f)
+	}
+	if req.Root == "" {
+		f.HostFamilies = hostFamilies()
 	}
 	if len(req.Bind) > 0 {
 		f.Probes = bindProbe(req.Bind)
@@ -101,4 +110,36 @@ func ianaFallback(f *Facts, why string) {
 
 func errMethod(m string) error {
 	return fmt.Errorf("listing method %q is not available on %s", m, runtime.GOOS)
+}
+
+// hostFamilies lists the families of the host's addresses other than
+// loopback and link-local ones; nil when they cannot be read.
+func hostFamilies() []string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	out := []string{}
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if !ok {
+			continue
+		}
+		ip = ip.Unmap()
+		if ip.IsLoopback() || ip.IsLinkLocalUnicast() {
+			continue
+		}
+		fam := "inet6"
+		if ip.Is4() {
+			fam = "inet"
+		}
+		if !slices.Contains(out, fam) {
+			out = append(out, fam)
+		}
+	}
+	return out
 }

@@ -1,0 +1,119 @@
+package checker
+
+import (
+	"bytes"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// procDir is /proc; tests of the finder point it elsewhere.
+var procDir = "/proc"
+
+// findSSHD fills f.SSHD with the running sshd daemons: owners named sshd
+// of the listeners already looked up, the pids of /run/sshd.pid and of the
+// ssh/sshd.service cgroups, and, only when these give none, every process
+// named sshd. Each one's listening sockets get it as owner.
+func findSSHD(f *Facts) {
+	var pids []int
+	units := map[int]string{}
+	for _, l := range f.Listeners {
+		if l.Process == "sshd" && l.PID > 0 {
+			pids = append(pids, l.PID)
+		}
+	}
+	for _, pf := range []string{"/run/sshd.pid", "/var/run/sshd.pid"} {
+		if b, err := os.ReadFile(pf); err == nil {
+			if p, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && p > 0 {
+				pids = append(pids, p)
+			}
+		}
+	}
+	for _, unit := range []string{"ssh.service", "sshd.service"} {
+		for _, cg := range []string{"/sys/fs/cgroup/system.slice/", "/sys/fs/cgroup/systemd/system.slice/"} {
+			b, err := os.ReadFile(cg + unit + "/cgroup.procs")
+			if err != nil {
+				continue
+			}
+			for _, w := range strings.Fields(string(b)) {
+				if p, err := strconv.Atoi(w); err == nil && p > 0 {
+					pids = append(pids, p)
+					units[p] = unit
+				}
+			}
+			break
+		}
+	}
+	found := addSSHD(f, pids, units)
+	if !found {
+		all, err := numericDirs(procDir)
+		if err != nil {
+			return
+		}
+		var named []int
+		for _, p := range all {
+			b, err := os.ReadFile(procDir + "/" + strconv.Itoa(p) + "/comm")
+			if err == nil && string(bytes.TrimSpace(b)) == "sshd" {
+				named = append(named, p)
+			}
+		}
+		addSSHD(f, named, units)
+	}
+}
+
+// addSSHD records the sshd daemons among pids and reports whether any was found.
+func addSSHD(f *Facts, pids []int, units map[int]string) bool {
+	slices.Sort(pids)
+	pids = slices.Compact(pids)
+	found := false
+	for _, pid := range pids {
+		dir := procDir + "/" + strconv.Itoa(pid)
+		comm, err := os.ReadFile(dir + "/comm")
+		if err != nil || string(bytes.TrimSpace(comm)) != "sshd" {
+			continue
+		}
+		raw, err := os.ReadFile(dir + "/cmdline")
+		if err != nil || len(raw) == 0 {
+			continue
+		}
+		argv := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
+		// A session process rewrites its title ("sshd: alice [priv]");
+		// a per-connection sshd runs with -i, a re-executed child with -R.
+		if strings.HasPrefix(argv[0], "sshd:") || slices.Contains(argv[1:], "-i") || slices.Contains(argv[1:], "-R") {
+			continue
+		}
+		if slices.ContainsFunc(f.SSHD, func(p SSHDProcess) bool { return p.PID == pid }) {
+			continue
+		}
+		f.SSHD = append(f.SSHD, SSHDProcess{PID: pid, Argv: argv, Unit: units[pid]})
+		found = true
+		markSockets(f, pid, dir+"/fd")
+	}
+	return found
+}
+
+// markSockets makes pid the owner of the listeners whose socket it holds.
+func markSockets(f *Facts, pid int, fdDir string) {
+	d, err := os.Open(fdDir)
+	if err != nil {
+		return
+	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	for _, n := range names {
+		link, err := os.Readlink(fdDir + "/" + n)
+		if err != nil || !strings.HasPrefix(link, "socket:[") {
+			continue
+		}
+		ino, err := strconv.ParseUint(strings.TrimSuffix(link[len("socket:["):], "]"), 10, 64)
+		if err != nil {
+			continue
+		}
+		for i := range f.Listeners {
+			if l := &f.Listeners[i]; l.Inode == ino && (l.PID == 0 || l.Process != "systemd") {
+				l.PID, l.Process = pid, "sshd"
+			}
+		}
+	}
+}
