@@ -127,6 +127,10 @@ func (b *bound) resolve(t target, cfg *sshcfg.Config) {
 		b.by = s.Socket
 		b.apply = "systemctl daemon-reload && systemctl restart " + s.Socket
 		sockEps := socketEndpoints(s)
+		if t.image && s.SocketFollowsConfig && s.GeneratorFile == "" {
+			// An image: the generator writes ListenStream= at boot.
+			sockEps = cfgEps
+		}
 		switch {
 		case s.SocketFollowsConfig:
 			// The generator writes ListenStream= from the configuration at

@@ -156,6 +156,7 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "  %s %s\n", p.paint("33", "warning:"), warn)
 	}
+	printService(w, r)
 	fmt.Fprintf(w, "  address family: %s\n", r.Family)
 	fmt.Fprintf(w, "  ephemeral range: %s (%s)\n", r.Host.Ephemeral, r.Host.EphemeralSource)
 	fmt.Fprintf(w, "  listening sockets: %s\n", r.Host.ListenMethod)
