@@ -219,7 +219,14 @@ func verdict(all []checker.Finding) string {
 			return "CONFLICT: sshd cannot use this port as it stands"
 		}
 	}
-	return "MOVE: consider `sshport suggest` for a safer port"
+	for _, f := range fs {
+		switch f.Code {
+		case checker.CodeSocketActivation, checker.CodeNotApplied, checker.CodeCmdlineConfig:
+		default:
+			return "MOVE: consider `sshport suggest` for a safer port"
+		}
+	}
+	return "PENDING: the port is safe, but sshd does not listen as configured yet (see above)"
 }
 
 func plural(n int, one, many string) string {

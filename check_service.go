@@ -109,10 +109,10 @@ func (b *bound) resolve(t target, cfg *sshcfg.Config) {
 			for _, a := range s.Args {
 				switch {
 				case a.Flag == "p":
-					b.general = append(b.general, checker.Finding{Port: portOf(cfg, a.Value), Code: checker.CodeCmdlinePort, Severity: checker.SevWarning,
-						Message: fmt.Sprintf("%s starts sshd with -p %s (%s): it replaces every Port line of the configuration; change the port there", serviceName(s), a.Value, argWhere(a))})
+					b.general = append(b.general, checker.Finding{Port: portOf(cfg, a.Value), Code: checker.CodeCmdlinePort, Severity: checker.SevInfo,
+						Message: fmt.Sprintf("%s starts sshd with -p %s (%s): it replaces every Port line of the configuration, so a new port goes there", serviceName(s), a.Value, argWhere(a))})
 				case a.Flag == "o" && isListenOption(a.Value):
-					b.general = append(b.general, checker.Finding{Port: 0, Code: checker.CodeCmdlinePort, Severity: checker.SevWarning,
+					b.general = append(b.general, checker.Finding{Port: 0, Code: checker.CodeCmdlinePort, Severity: checker.SevInfo,
 						Message: fmt.Sprintf("%s starts sshd with -o %q (%s): sshd reads it before the configuration files", serviceName(s), a.Value, argWhere(a))})
 				}
 			}
@@ -200,6 +200,19 @@ func (b *bound) configSources(cfg *sshcfg.Config) {
 			continue
 		}
 		b.sources[p] = sourcesOf(cfg, p)
+		// A port from the command line: name the option and where it is written.
+		for i, src := range b.sources[p] {
+			for _, a := range b.svc.Args {
+				if a.File == src.File && a.Line == src.Line && (a.Flag == "p" || a.Flag == "o") && strings.Contains(a.Value, strings.TrimPrefix(strings.TrimPrefix(src.Directive, "Port "), "ListenAddress ")) {
+					d := "sshd " + a.String()
+					if a.Via != "" {
+						d = a.Via + ": " + d
+					}
+					b.sources[p][i].Directive = d
+					break
+				}
+			}
+		}
 	}
 }
 
