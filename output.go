@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -194,7 +195,12 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 		fmt.Fprintf(w, " (%s)", plural(i, "note", "notes"))
 	}
 	fmt.Fprint(w, ".")
-	if n > 0 {
+	move := false
+	for _, pr := range r.Checked {
+		v := verdict(pr.Findings)
+		move = move || strings.HasPrefix(v, "MOVE") || strings.HasPrefix(v, "CONFLICT")
+	}
+	if move {
 		fmt.Fprintf(w, " Run `sshport suggest` for a safe port and the diff.")
 	}
 	fmt.Fprintln(w)
