@@ -571,14 +571,37 @@ func parseEnvFile(data []byte, file string) map[string]envVar {
 		if !ok {
 			continue
 		}
-		k = strings.TrimSpace(k)
-		v = strings.TrimSpace(v)
-		if ws := splitWords(v); len(v) > 0 && (v[0] == '"' || v[0] == '\'') && len(ws) == 1 {
-			v = ws[0].text
-		}
-		out[k] = envVar{v, file, n}
+		out[strings.TrimSpace(k)] = envVar{envValue(strings.TrimSpace(v)), file, n}
 	}
 	return out
+}
+
+// envValue reads a variable's value as sh does for the simple forms these
+// files use: "quoted" or 'quoted' (the quotes removed), or bare up to a
+// comment.
+func envValue(v string) string {
+	if len(v) > 0 && (v[0] == '"' || v[0] == '\'') {
+		q := v[0]
+		var b strings.Builder
+		for i := 1; i < len(v); i++ {
+			switch {
+			case v[i] == q:
+				return b.String()
+			case q == '"' && v[i] == '\\' && i+1 < len(v):
+				i++
+				b.WriteByte(v[i])
+			default:
+				b.WriteByte(v[i])
+			}
+		}
+		return b.String()
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] == '#' && (i == 0 || v[i-1] == ' ' || v[i-1] == '\t') {
+			return strings.TrimSpace(v[:i])
+		}
+	}
+	return v
 }
 
 // word is one word of a command line; raw keeps its quotes.
