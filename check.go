@@ -110,7 +110,7 @@ func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, b *bound, po
 		}
 		cand := checker.Candidate{Port: p, SSHDOwn: slices.Contains(b.ports(), p), Endpoints: b.endpoints(cfg, p, candidate)}
 		if len(facts.SSHD) > 0 || lv.Socket {
-			cand.Holder = lv.Holder
+			cand.Holder, cand.Describe = lv.Holder, lv.Describe
 		}
 		pr := portReport{Port: p}
 		for _, ap := range cand.Endpoints {

@@ -87,8 +87,9 @@ func (b *bound) resolve(t target, cfg *sshcfg.Config) {
 		b.apply = "systemctl reload " + s.Service
 	case s.Manager == "rc.conf":
 		b.apply = "service sshd reload"
-	default:
-		b.apply = "kill -HUP the sshd daemon, or restart it"
+	}
+	if !b.applies {
+		b.apply = "" // not the service's sshd: RunningFindings names kill -HUP PID
 	}
 	// The service runs sshd with another file.
 	if !b.applies && s.Manager != "" && b.defaultF && s.ConfigFile != "" {

@@ -46,6 +46,9 @@ type Candidate struct {
 	// an sshd that is not this configuration's is reported as
 	// foreign-listener. Nil keeps the SSHDOwn rule.
 	Holder func(Listener) Holder
+	// Describe, when set, names a listener's owner in messages instead of
+	// [Listener.Owner] (see [Live.Describe]).
+	Describe func(Listener) string
 	// Others are the other configured ports (this occurrence left out); Port
 	// among them is a duplicate.
 	Others []int
@@ -200,6 +203,9 @@ func inUse(c Candidate, f Facts) []Finding {
 		}
 		sev := SevError
 		owner := l.Owner()
+		if c.Describe != nil {
+			owner = c.Describe(l)
+		}
 		if l.PID == 0 && c.SSHDOwn {
 			sev = SevWarning
 			owner += " (perhaps sshd itself: run as root to see the owner)"

@@ -97,6 +97,15 @@ func (lv Live) Holder(l Listener) Holder {
 	return HolderForeign
 }
 
+// Describe names l's owner: "pid 812 (sshd -D -f /etc/ssh/other_config)"
+// for a known sshd, else as [Listener.Owner].
+func (lv Live) Describe(l Listener) string {
+	if p, ok := lv.process(l.PID); ok && l.Process == "sshd" {
+		return fmt.Sprintf("pid %d (%s)", p.PID, strings.Join(p.Argv, " "))
+	}
+	return l.Owner()
+}
+
 // Ours returns the running sshd daemons that run the configuration.
 func (lv Live) Ours() []SSHDProcess {
 	var out []SSHDProcess
@@ -113,7 +122,8 @@ func (lv Live) Ours() []SSHDProcess {
 type Expect struct {
 	Endpoints []netip.AddrPort // IPv6 endpoints are IPv6-only (as sshd binds them)
 	// Apply names the step that makes a running sshd take a changed file:
-	// "systemctl reload ssh.service", "systemctl daemon-reload && systemctl restart ssh.socket".
+	// "systemctl reload ssh.service", "systemctl daemon-reload && systemctl restart ssh.socket";
+	// "" for an sshd no service manager runs ("kill -HUP PID" is named).
 	Apply string
 }
 
@@ -157,17 +167,24 @@ func RunningFindings(lv Live, e Expect) []Finding {
 			fmt.Sprintf("nothing listens on %s for this configuration: sshd is not running (or runs in another network namespace)", strings.Join(missing, ", "))}}
 	}
 	who := "this configuration's sshd"
+	apply := e.Apply
 	if len(procs) > 0 {
 		who = fmt.Sprintf("sshd pid %d (%s)", procs[0].PID, strings.Join(procs[0].Argv, " "))
+		if apply == "" {
+			apply = fmt.Sprintf("kill -HUP %d", procs[0].PID)
+		}
+	}
+	if apply == "" {
+		apply = "a reload (SIGHUP) of the sshd daemon"
 	}
 	if len(ours) == 0 {
 		return []Finding{{port, CodeNotApplied, SevWarning,
-			fmt.Sprintf("%s runs but listens on none of %s: a restart is pending (%s)", who, strings.Join(missing, ", "), e.Apply)}}
+			fmt.Sprintf("%s runs but listens on none of %s: a restart is pending (%s)", who, strings.Join(missing, ", "), apply)}}
 	}
 	slices.Sort(ours)
 	ours = slices.Compact(ours)
 	return []Finding{{port, CodeNotApplied, SevWarning,
-		fmt.Sprintf("the configuration says %s, but %s listens on %s: the change is not applied yet (%s)", strings.Join(missing, ", "), who, strings.Join(ours, ", "), e.Apply)}}
+		fmt.Sprintf("the configuration says %s, but %s listens on %s: the change is not applied yet (%s)", strings.Join(missing, ", "), who, strings.Join(ours, ", "), apply)}}
 }
 
 func heldByOthers(lv Live, e Expect) bool {
@@ -184,7 +201,7 @@ func heldByOthers(lv Live, e Expect) bool {
 // FamilyFindings reports an address family the host has and sshd does not
 // bind (info): ipv6-unreachable when the host has a non-loopback IPv6
 // address and every endpoint is IPv4, ipv4-unreachable the reverse. Facts
-// without HostFamilies (an image) give none.
+// without HostFamilies (an image) give none; loopback endpoints do not count.
 func FamilyFindings(eps []netip.AddrPort, f *Facts) []Finding {
 	if len(eps) == 0 || f.HostFamilies == nil {
 		return nil
@@ -192,6 +209,9 @@ func FamilyFindings(eps []netip.AddrPort, f *Facts) []Finding {
 	var v4, v6 bool
 	for _, ep := range eps {
 		a := ep.Addr().Unmap()
+		if a.IsLoopback() {
+			continue // loopback is not meant to be reached from elsewhere
+		}
 		if a.Is4() {
 			v4 = true
 		} else {

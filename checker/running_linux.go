@@ -77,10 +77,8 @@ func addSSHD(f *Facts, pids []int, units map[int]string) bool {
 		if err != nil || len(raw) == 0 {
 			continue
 		}
-		argv := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
-		// A session process rewrites its title ("sshd: alice [priv]");
-		// a per-connection sshd runs with -i, a re-executed child with -R.
-		if strings.HasPrefix(argv[0], "sshd:") || slices.Contains(argv[1:], "-i") || slices.Contains(argv[1:], "-R") {
+		argv, ok := daemonArgv(raw)
+		if !ok {
 			continue
 		}
 		if slices.ContainsFunc(f.SSHD, func(p SSHDProcess) bool { return p.PID == pid }) {
@@ -116,4 +114,32 @@ func markSockets(f *Facts, pid int, fdDir string) {
 			}
 		}
 	}
+}
+
+// daemonArgv returns the command line of an sshd daemon from its
+// /proc/PID/cmdline, or false for an sshd that is not the listening daemon.
+// sshd 8.2 and later retitle the daemon "sshd: ARGV... [listener] 0 of
+// 10-100 startups" (the original words, joined by spaces); sessions are
+// "sshd: alice [priv]" and the like; a per-connection sshd runs with -i,
+// a re-executed child with -R; -t, -T and -G only test a configuration.
+func daemonArgv(raw []byte) ([]string, bool) {
+	argv := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
+	if t, ok := strings.CutPrefix(strings.Join(argv, " "), "sshd: "); ok {
+		i := strings.Index(t, " [listener]")
+		if i < 0 {
+			return nil, false
+		}
+		argv = strings.Fields(t[:i])
+	}
+	if len(argv) == 0 {
+		return nil, false
+	}
+	for _, a := range argv[1:] {
+		// -t, -T, -G: a test run, not a daemon.
+		switch a {
+		case "-i", "-R", "-t", "-T", "-G", "-V":
+			return nil, false
+		}
+	}
+	return argv, true
 }
