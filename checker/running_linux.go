@@ -131,7 +131,7 @@ func daemonArgv(raw []byte) ([]string, bool) {
 		}
 		argv = strings.Fields(t[:i])
 	}
-	if len(argv) == 0 {
+	if len(argv) == 0 || argv[0] == "" {
 		return nil, false
 	}
 	for _, a := range argv[1:] {
