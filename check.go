@@ -75,7 +75,8 @@ func runCheck(c *cli.Context, e *env) error {
 // ports are --port candidates rather than the configured ones.
 func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, b *bound, ports []int, candidate, probe bool) (*checkReport, error) {
 	live := !t.image || probe
-	req := checker.Request{Live: live, Owners: ports, SSHD: live && !t.image}
+	req := checker.Request{Live: live, Owners: ports, SSHD: live && !t.image, PIDFiles: pidFiles(cfg),
+		Families: !candidate && checker.SingleFamily(b.eps)}
 	if t.image {
 		req.Root = t.root
 	}

@@ -441,3 +441,17 @@ func onOff(b bool, yes, no string) string {
 	}
 	return no
 }
+
+// pidFiles returns where the configuration's sshd writes its pid: its
+// PidFile, or the usual defaults.
+func pidFiles(cfg *sshcfg.Config) []string {
+	for _, d := range cfg.Directives {
+		if d.Key == "pidfile" && d.Active && len(d.Line.Args) > 0 {
+			if v := d.Line.Args[0].Text; v != "none" && strings.HasPrefix(v, "/") {
+				return []string{v}
+			}
+			return nil
+		}
+	}
+	return []string{"/run/sshd.pid", "/var/run/sshd.pid"}
+}

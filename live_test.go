@@ -116,7 +116,7 @@ func liveCheck(t *testing.T, cfg string) liveReport {
 
 func writeConfig(t *testing.T, path string, port int, key string) {
 	t.Helper()
-	body := fmt.Sprintf("Port %d\nListenAddress 127.0.0.1\nHostKey %s\nPidFile none\nUsePAM no\n", port, key)
+	body := fmt.Sprintf("Port %d\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s.pid\nUsePAM no\n", port, key, path)
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -117,10 +117,12 @@ type Request struct {
 	// Bind lists endpoints to bind-probe (SO_REUSEADDR, IPv6 sockets IPv6-only, as sshd).
 	Bind []netip.AddrPort
 	// SSHD asks for the running sshd daemons (Facts.SSHD): the owners of
-	// listeners on Owners ports, the pid files, the cgroups of ssh.service
-	// and sshd.service, and when none of these finds one, every process
-	// named sshd.
-	SSHD bool
+	// listeners on Owners ports, the pids in PIDFiles, the cgroups of
+	// ssh.service and sshd.service.
+	SSHD     bool
+	PIDFiles []string
+	// Families asks for the address families of the host (Facts.HostFamilies).
+	Families bool
 	// Method forces a listing method (MethodNetlink or MethodProc); empty picks
 	// the best available. A forced method that fails is an error.
 	Method string

@@ -42,9 +42,9 @@ func probe(ctx context.Context, req Request) (Facts, error) {
 		findOwners(&f, req.Owners)
 	}
 	if req.SSHD && f.ListenMethod != MethodBind {
-		findSSHD(&f)
+		findSSHD(&f, req.PIDFiles)
 	}
-	if req.Root == "" {
+	if req.Families && req.Root == "" {
 		f.HostFamilies = hostFamilies()
 	}
 	if len(req.Bind) > 0 {

@@ -198,6 +198,19 @@ func heldByOthers(lv Live, e Expect) bool {
 	return false
 }
 
+// SingleFamily reports whether the non-loopback endpoints are all of one
+// family: only then can FamilyFindings say anything (and Request.Families
+// is worth asking).
+func SingleFamily(eps []netip.AddrPort) bool {
+	var v4, v6 bool
+	for _, ep := range eps {
+		if a := ep.Addr().Unmap(); !a.IsLoopback() {
+			v4, v6 = v4 || a.Is4(), v6 || a.Is6()
+		}
+	}
+	return v4 != v6
+}
+
 // FamilyFindings reports an address family the host has and sshd does not
 // bind (info): ipv6-unreachable when the host has a non-loopback IPv6
 // address and every endpoint is IPv4, ipv4-unreachable the reverse. Facts

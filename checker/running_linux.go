@@ -11,11 +11,13 @@ import (
 // procDir is /proc; tests of the finder point it elsewhere.
 var procDir = "/proc"
 
-// findSSHD fills f.SSHD with the running sshd daemons: owners named sshd
-// of the listeners already looked up, the pids of /run/sshd.pid and of the
-// ssh/sshd.service cgroups, and, only when these give none, every process
-// named sshd. Each one's listening sockets get it as owner.
-func findSSHD(f *Facts) {
+// findSSHD fills f.SSHD with the running sshd daemons: the owners named
+// sshd of the listeners already looked up, the pids in pidFiles (sshd's
+// PidFile) and in the ssh/sshd.service cgroups. Each one's listening
+// sockets get it as owner. It does not walk every process: an sshd with
+// PidFile none, outside those cgroups and not listening on a port asked
+// about is not found.
+func findSSHD(f *Facts, pidFiles []string) {
 	var pids []int
 	units := map[int]string{}
 	for _, l := range f.Listeners {
@@ -23,7 +25,7 @@ func findSSHD(f *Facts) {
 			pids = append(pids, l.PID)
 		}
 	}
-	for _, pf := range []string{"/run/sshd.pid", "/var/run/sshd.pid"} {
+	for _, pf := range pidFiles {
 		if b, err := os.ReadFile(pf); err == nil {
 			if p, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && p > 0 {
 				pids = append(pids, p)
@@ -45,28 +47,13 @@ func findSSHD(f *Facts) {
 			break
 		}
 	}
-	found := addSSHD(f, pids, units)
-	if !found {
-		all, err := numericDirs(procDir)
-		if err != nil {
-			return
-		}
-		var named []int
-		for _, p := range all {
-			b, err := os.ReadFile(procDir + "/" + strconv.Itoa(p) + "/comm")
-			if err == nil && string(bytes.TrimSpace(b)) == "sshd" {
-				named = append(named, p)
-			}
-		}
-		addSSHD(f, named, units)
-	}
+	addSSHD(f, pids, units)
 }
 
-// addSSHD records the sshd daemons among pids and reports whether any was found.
-func addSSHD(f *Facts, pids []int, units map[int]string) bool {
+// addSSHD records the sshd daemons among pids.
+func addSSHD(f *Facts, pids []int, units map[int]string) {
 	slices.Sort(pids)
 	pids = slices.Compact(pids)
-	found := false
 	for _, pid := range pids {
 		dir := procDir + "/" + strconv.Itoa(pid)
 		comm, err := os.ReadFile(dir + "/comm")
@@ -85,10 +72,8 @@ func addSSHD(f *Facts, pids []int, units map[int]string) bool {
 			continue
 		}
 		f.SSHD = append(f.SSHD, SSHDProcess{PID: pid, Argv: argv, Unit: units[pid]})
-		found = true
 		markSockets(f, pid, dir+"/fd")
 	}
-	return found
 }
 
 // markSockets makes pid the owner of the listeners whose socket it holds.

@@ -200,6 +200,43 @@ func (u *unitInfo) last(section, name string) (option, bool) {
 	return option{}, false
 }
 
+// unitIndex lists each directory it is asked about once, so that a name
+// is looked up (lstat, readlink, read) only where the listing has it: a
+// dozen directories on the search path, most missing, cost one listing each
+// instead of a failed lookup per name.
+type unitIndex struct {
+	fsys fs.FS
+	dirs map[string]map[string]bool
+}
+
+func newUnitIndex(fsys fs.FS) *unitIndex {
+	return &unitIndex{fsys: fsys, dirs: map[string]map[string]bool{}}
+}
+
+// has reports whether dir (a slash path without leading slash) lists name.
+func (ix *unitIndex) has(dir, name string) bool {
+	m, ok := ix.dirs[dir]
+	if !ok {
+		ents, err := fs.ReadDir(ix.fsys, dir)
+		if err == nil {
+			m = make(map[string]bool, len(ents))
+			for _, e := range ents {
+				m[e.Name()] = true
+			}
+		}
+		ix.dirs[dir] = m
+	}
+	return m[name]
+}
+
+// lstat returns dir/name's info when the listing of dir has it.
+func (ix *unitIndex) lstat(dir, name string) (fs.FileInfo, bool) {
+	if !ix.has(dir, name) {
+		return nil, false
+	}
+	return exists(ix.fsys, dir+"/"+name)
+}
+
 func exists(fsys fs.FS, name string) (fs.FileInfo, bool) {
 	fi, err := fs.Lstat(fsys, name)
 	return fi, err == nil
@@ -216,11 +253,12 @@ func maskedLink(fsys fs.FS, name string, fi fs.FileInfo) bool {
 
 // loadUnit finds name on the search path and applies its drop-ins. It
 // returns nil when no unit file exists.
-func loadUnit(fsys fs.FS, name string) *unitInfo {
+func loadUnit(ix *unitIndex, name string) *unitInfo {
+	fsys := ix.fsys
 	u := &unitInfo{name: name}
 	for _, d := range unitDirs {
 		p := d + "/" + name
-		fi, ok := exists(fsys, p)
+		fi, ok := ix.lstat(d, name)
 		if !ok {
 			continue
 		}
@@ -267,6 +305,9 @@ func loadUnit(fsys fs.FS, name string) *unitInfo {
 	chosen := map[string]string{}
 	for _, d := range unitDirs {
 		for _, dir := range append([]string{typ}, names...) {
+			if !ix.has(d, dir+".d") {
+				continue
+			}
 			dd := d + "/" + dir + ".d"
 			ents, err := fs.ReadDir(fsys, dd)
 			if err != nil {
@@ -367,7 +408,7 @@ func settingLines(data []byte) map[string][]int {
 
 // enabled reports whether a wants/ or requires/ link of the unit exists for
 // one of the targets its [Install] section names (or the usual targets).
-func enabled(fsys fs.FS, u *unitInfo, defaults ...string) bool {
+func enabled(ix *unitIndex, u *unitInfo, defaults ...string) bool {
 	targets := slices.Clone(defaults)
 	for _, k := range []string{"WantedBy", "RequiredBy", "UpheldBy"} {
 		for _, o := range u.opts {
@@ -378,9 +419,12 @@ func enabled(fsys fs.FS, u *unitInfo, defaults ...string) bool {
 	}
 	for _, d := range []string{"etc/systemd/system", "run/systemd/system", "usr/local/lib/systemd/system", "usr/lib/systemd/system", "lib/systemd/system"} {
 		for _, t := range targets {
-			for _, kind := range []string{".wants/", ".requires/", ".upholds/"} {
-				p := d + "/" + t + kind + u.name
-				if fi, ok := exists(fsys, p); ok && !maskedLink(fsys, p, fi) {
+			for _, kind := range []string{".wants", ".requires", ".upholds"} {
+				if !ix.has(d, t+kind) {
+					continue
+				}
+				wd := d + "/" + t + kind
+				if fi, ok := ix.lstat(wd, u.name); ok && !maskedLink(ix.fsys, wd+"/"+u.name, fi) {
 					return true
 				}
 			}
@@ -394,13 +438,14 @@ func enabled(fsys fs.FS, u *unitInfo, defaults ...string) bool {
 func ReadService(fsys fs.FS) *ServiceFacts {
 	s := &ServiceFacts{ServiceDropIns: []string{}, SocketDropIns: []string{}, SocketListen: []Listen{},
 		EnvironmentFiles: []string{}, Args: []SSHDArg{}, Notes: []string{}}
+	ix := newUnitIndex(fsys)
 	var svc, sock *unitInfo
 	for _, pair := range [][2]string{{"ssh.service", "ssh.socket"}, {"sshd.service", "sshd.socket"}} {
 		if svc == nil {
-			svc = loadUnit(fsys, pair[0])
+			svc = loadUnit(ix, pair[0])
 		}
 		if sock == nil && (svc == nil || svc.name == pair[0] || svc.name == strings.TrimSuffix(pair[1], ".socket")+".service") {
-			sock = loadUnit(fsys, pair[1])
+			sock = loadUnit(ix, pair[1])
 		}
 	}
 	if svc == nil && sock == nil {
@@ -413,7 +458,7 @@ func ReadService(fsys fs.FS) *ServiceFacts {
 		s.ServiceDropIns = append(s.ServiceDropIns, svc.dropIns...)
 		s.Notes = append(s.Notes, svc.notes...)
 		if !svc.masked {
-			s.ServiceEnabled = enabled(fsys, svc, "multi-user.target")
+			s.ServiceEnabled = enabled(ix, svc, "multi-user.target")
 			if es := svc.values("Service", "ExecStart"); len(es) > 0 {
 				e := es[len(es)-1]
 				s.ExecStart = &Setting{Value: e.value, File: e.file, Line: e.line}
@@ -427,7 +472,7 @@ func ReadService(fsys fs.FS) *ServiceFacts {
 		s.SocketDropIns = append(s.SocketDropIns, sock.dropIns...)
 		s.Notes = append(s.Notes, sock.notes...)
 		if !sock.masked {
-			s.SocketEnabled = enabled(fsys, sock, "sockets.target")
+			s.SocketEnabled = enabled(ix, sock, "sockets.target")
 			if o, ok := sock.last("Socket", "BindIPv6Only"); ok {
 				s.BindIPv6Only = strings.TrimSpace(o.value)
 			}
@@ -438,7 +483,7 @@ func ReadService(fsys fs.FS) *ServiceFacts {
 				v := strings.TrimSpace(o.value)
 				s.SocketListen = append(s.SocketListen, Listen{Value: v, Endpoints: listenEndpoints(v, s.BindIPv6Only), File: o.file, Line: o.line})
 			}
-			s.Generator = generatorInstalled(fsys)
+			s.Generator = generatorInstalled(ix)
 			for _, d := range sock.dropIns {
 				if strings.HasPrefix(d, "/run/systemd/generator/") {
 					s.GeneratorFile = d
@@ -472,11 +517,11 @@ func followsGenerator(u *unitInfo) bool {
 	return last == "" || strings.HasPrefix(last, "/run/systemd/generator/")
 }
 
-func generatorInstalled(fsys fs.FS) bool {
+func generatorInstalled(ix *unitIndex) bool {
 	for _, d := range generatorDirs {
 		p := d + "/" + generatorName
-		if fi, ok := exists(fsys, p); ok {
-			return !maskedLink(fsys, p, fi)
+		if fi, ok := ix.lstat(d, generatorName); ok {
+			return !maskedLink(ix.fsys, p, fi)
 		}
 	}
 	return false
