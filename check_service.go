@@ -400,8 +400,11 @@ func printService(w io.Writer, r *checkReport) {
 		var parts []string
 		if s.Service != "" {
 			st := onOff(s.ServiceEnabled, "enabled", "disabled")
-			if s.ServiceMasked {
+			switch {
+			case s.ServiceMasked:
 				st = "masked"
+			case s.SocketActive && !s.SocketAccept:
+				st = "started by " + s.Socket
 			}
 			parts = append(parts, fmt.Sprintf("%s (%s)", s.Service, st))
 		}

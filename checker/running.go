@@ -167,6 +167,9 @@ func RunningFindings(lv Live, e Expect) []Finding {
 			fmt.Sprintf("nothing listens on %s for this configuration: sshd is not running (or runs in another network namespace)", strings.Join(missing, ", "))}}
 	}
 	who := "this configuration's sshd"
+	if lv.Socket {
+		who = "the socket unit (systemd, pid 1)"
+	}
 	apply := e.Apply
 	if len(procs) > 0 {
 		who = fmt.Sprintf("sshd pid %d (%s)", procs[0].PID, strings.Join(procs[0].Argv, " "))

@@ -725,19 +725,26 @@ func execWords(o option, env map[string]envVar) []arg {
 			}
 			continue
 		}
-		a := arg{t, o.file, o.line, ""}
-		for strings.Contains(a.text, "${") {
-			j := strings.Index(a.text, "${")
-			k := strings.IndexByte(a.text[j:], '}')
+		a := arg{"", o.file, o.line, ""}
+		// ${NAME} is replaced once, left to right: a value is not expanded again.
+		rest := t
+		for {
+			j := strings.Index(rest, "${")
+			k := -1
+			if j >= 0 {
+				k = strings.IndexByte(rest[j:], '}')
+			}
 			if k < 0 {
+				a.text += rest
 				break
 			}
-			name := a.text[j+2 : j+k]
+			name := rest[j+2 : j+k]
 			v := env[name]
 			if v.file != "" {
 				a.file, a.line, a.via = v.file, v.line, "${"+name+"}"
 			}
-			a.text = a.text[:j] + v.value + a.text[j+k+1:]
+			a.text += rest[:j] + v.value
+			rest = rest[j+k+1:]
 		}
 		out = append(out, a)
 	}
