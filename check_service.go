@@ -367,7 +367,7 @@ type jsonRunning struct {
 
 // addService fills the report's bind, systemd and running parts.
 func (r *checkReport) addService(b *bound, lv checker.Live, live bool) {
-	r.Bind, r.Running, r.Systemd = []jsonBind{}, []jsonRunning{}, b.svc
+	r.Bind, r.Running, r.Systemd, r.Apply = []jsonBind{}, []jsonRunning{}, b.svc, b.apply
 	for _, ep := range b.eps {
 		jb := jsonBind{Address: ep.Addr().String(), Port: int(ep.Port()), By: b.by, Sources: []jsonSource{}}
 		for _, s := range b.sources[int(ep.Port())] {

@@ -31,6 +31,7 @@ type checkReport struct {
 	Bind    []jsonBind            `json:"bind"`
 	Systemd *checker.ServiceFacts `json:"systemd"`
 	Running []jsonRunning         `json:"running"`
+	Apply   string                `json:"apply,omitempty"` // the step that makes the running sshd take an edited configuration
 	General []checker.Finding     `json:"-"` // findings about no judged port
 	Checked []portReport          `json:"-"`
 	facts   checker.Facts         `json:"-"`
@@ -41,6 +42,7 @@ type jsonPort struct {
 	File    string `json:"file,omitempty"`
 	Line    int    `json:"line,omitempty"`
 	Default bool   `json:"default,omitempty"`
+	Cmdline bool   `json:"cmdline,omitempty"` // from sshd's command line (-p, -o Port=): file and line are where that is written
 }
 
 type jsonListen struct {
@@ -99,7 +101,7 @@ func newCheckReport(t target, cfg *sshcfg.Config, f checker.Facts) *checkReport 
 		r.Files = append(r.Files, file.Path)
 	}
 	for _, p := range cfg.Ports {
-		r.Ports = append(r.Ports, jsonPort{Port: p.Port, File: p.File, Line: p.Line, Default: p.Default})
+		r.Ports = append(r.Ports, jsonPort{Port: p.Port, File: p.File, Line: p.Line, Default: p.Default, Cmdline: p.Cmdline})
 	}
 	for _, e := range cfg.Listen {
 		r.Listen = append(r.Listen, jsonListen{Address: e.Address, Port: e.Port, RDomain: e.RDomain})
