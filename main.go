@@ -79,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, prober ch
 		Commands: []*cli.Command{
 			checkCommand(e),
 			suggestCommand(e),
+			clientCommand(e),
 		},
 		OnUsageError: quietUsage,
 		Action: func(c *cli.Context) error {
