@@ -46,9 +46,9 @@ func (r liveReport) codes() []string {
 	return out
 }
 
-// freePort returns a loopback port outside the ephemeral and well-known
+// freeLivePort returns a loopback port outside the ephemeral and well-known
 // ranges that IANA assigns to nobody and that nothing holds now.
-func freePort(t *testing.T, not ...int) int {
+func freeLivePort(t *testing.T, not ...int) int {
 	t.Helper()
 	for range 200 {
 		p := 20000 + rand.IntN(12000)
@@ -66,9 +66,9 @@ func freePort(t *testing.T, not ...int) int {
 	return 0
 }
 
-// startSSHD runs `sshd -D -e -f cfg` until the test ends and waits until it
+// startLiveSSHD runs `sshd -D -e -f cfg` until the test ends and waits until it
 // accepts on 127.0.0.1:port.
-func startSSHD(t *testing.T, sshd, cfg string, port int) *exec.Cmd {
+func startLiveSSHD(t *testing.T, sshd, cfg string, port int) *exec.Cmd {
 	t.Helper()
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		t.Fatal(err)
@@ -83,11 +83,11 @@ func startSSHD(t *testing.T, sshd, cfg string, port int) *exec.Cmd {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_, _ = cmd.Process.Wait()
 	})
-	waitListen(t, port, &logb)
+	waitLiveListen(t, port, &logb)
 	return cmd
 }
 
-func waitListen(t *testing.T, port int, log fmt.Stringer) {
+func waitLiveListen(t *testing.T, port int, log fmt.Stringer) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -114,7 +114,7 @@ func liveCheck(t *testing.T, cfg string) liveReport {
 	return r
 }
 
-func writeConfig(t *testing.T, path string, port int, key string) {
+func writeLiveConfig(t *testing.T, path string, port int, key string) {
 	t.Helper()
 	body := fmt.Sprintf("Port %d\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s.pid\nUsePAM no\n", port, key, path)
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
@@ -142,14 +142,14 @@ func TestLiveRunningSSHD(t *testing.T) {
 	if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v\n%s", err, out)
 	}
-	p1 := freePort(t)
-	p2 := freePort(t, p1)
+	p1 := freeLivePort(t)
+	p2 := freeLivePort(t, p1)
 	cfgA := filepath.Join(dir, "a_config")
 	cfgB := filepath.Join(dir, "b_config")
-	writeConfig(t, cfgA, p1, key)
-	writeConfig(t, cfgB, p2, key)
-	a := startSSHD(t, sshd, cfgA, p1)
-	startSSHD(t, sshd, cfgB, p2)
+	writeLiveConfig(t, cfgA, p1, key)
+	writeLiveConfig(t, cfgB, p2, key)
+	a := startLiveSSHD(t, sshd, cfgA, p1)
+	startLiveSSHD(t, sshd, cfgB, p2)
 
 	t.Run("own port expected", func(t *testing.T) {
 		r := liveCheck(t, cfgA)
@@ -171,7 +171,7 @@ func TestLiveRunningSSHD(t *testing.T) {
 
 	t.Run("foreign sshd on the port", func(t *testing.T) {
 		cfgC := filepath.Join(dir, "c_config")
-		writeConfig(t, cfgC, p2, key) // same port as b's sshd, another file
+		writeLiveConfig(t, cfgC, p2, key) // same port as b's sshd, another file
 		r := liveCheck(t, cfgC)
 		i := slices.IndexFunc(r.Findings, func(f liveFinding) bool {
 			return f.Code == checker.CodeForeignListener
@@ -185,8 +185,8 @@ func TestLiveRunningSSHD(t *testing.T) {
 	})
 
 	t.Run("edited, not reloaded", func(t *testing.T) {
-		p3 := freePort(t, p1, p2)
-		writeConfig(t, cfgA, p3, key)
+		p3 := freeLivePort(t, p1, p2)
+		writeLiveConfig(t, cfgA, p3, key)
 		r := liveCheck(t, cfgA)
 		i := slices.IndexFunc(r.Findings, func(f liveFinding) bool {
 			return f.Code == checker.CodeNotApplied
@@ -204,7 +204,7 @@ func TestLiveRunningSSHD(t *testing.T) {
 		if err := a.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
-		waitListen(t, p3, &strings.Builder{})
+		waitLiveListen(t, p3, &strings.Builder{})
 		deadline := time.Now().Add(5 * time.Second)
 		for {
 			r = liveCheck(t, cfgA)
@@ -220,7 +220,7 @@ func TestLiveRunningSSHD(t *testing.T) {
 
 	t.Run("nothing runs it", func(t *testing.T) {
 		cfgD := filepath.Join(dir, "d_config")
-		writeConfig(t, cfgD, freePort(t, p1, p2), key)
+		writeLiveConfig(t, cfgD, freeLivePort(t, p1, p2), key)
 		r := liveCheck(t, cfgD)
 		if !slices.Contains(r.codes(), checker.CodeNotRunning) {
 			t.Errorf("want not-running, got %+v", r.Findings)
