@@ -99,8 +99,9 @@ type Setting struct {
 // Listen is one ListenStream= of a socket unit.
 type Listen struct {
 	Value string `json:"value"` // as written: "22", "0.0.0.0:2222", "[::]:22", "/run/x.sock"
-	// Endpoints are the TCP addresses it binds: "22" is [::]:22, which
-	// also takes IPv4 (so 0.0.0.0:22 is listed) unless BindIPv6Only=ipv6-only.
+	// Endpoints are the TCP addresses it binds: "22" and "[::]:22" are
+	// [::]:22, which also takes IPv4 (so 0.0.0.0:22 is listed) unless
+	// BindIPv6Only=ipv6-only.
 	// Empty for AF_UNIX, vsock and anything else not TCP.
 	Endpoints []netip.AddrPort `json:"endpoints"`
 	File      string           `json:"file"`
@@ -555,7 +556,13 @@ func listenEndpoints(v, bindIPv6Only string) []netip.AddrPort {
 	if err != nil || ap.Port() == 0 {
 		return eps
 	}
-	return append(eps, netip.AddrPortFrom(ap.Addr().WithZone("").Unmap(), ap.Port()))
+	eps = append(eps, netip.AddrPortFrom(ap.Addr().WithZone("").Unmap(), ap.Port()))
+	if ap.Addr() == netip.IPv6Unspecified() && bindIPv6Only != "ipv6-only" {
+		// A dual-stack [::] takes IPv4 too (BindIPv6Only=both, or default
+		// with net.ipv6.bindv6only=0).
+		eps = append(eps, netip.AddrPortFrom(netip.IPv4Unspecified(), ap.Port()))
+	}
+	return eps
 }
 
 // envVar is a variable with where it is set.
