@@ -32,7 +32,7 @@ type checkReport struct {
 	Systemd *checker.ServiceFacts `json:"systemd"`
 	Running []jsonRunning         `json:"running"`
 	Apply   string                `json:"apply,omitempty"` // the step that makes the running sshd take an edited configuration
-	General []checker.Finding     `json:"-"` // findings about no judged port
+	General []checker.Finding     `json:"-"`               // findings about no judged port
 	Checked []portReport          `json:"-"`
 	facts   checker.Facts         `json:"-"`
 }
