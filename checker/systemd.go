@@ -208,21 +208,73 @@ func (u *unitInfo) last(section, name string) (option, bool) {
 type unitIndex struct {
 	fsys fs.FS
 	dirs map[string]map[string]bool
+	info map[string]fs.FileInfo // lstat results already had
 }
 
 func newUnitIndex(fsys fs.FS) *unitIndex {
-	return &unitIndex{fsys: fsys, dirs: map[string]map[string]bool{}}
+	ix := &unitIndex{fsys: fsys, dirs: map[string]map[string]bool{}, info: map[string]fs.FileInfo{}}
+	// Merged /usr: /lib is a link to usr/lib, whose directories come
+	// earlier on the search path; do not list them twice.
+	if fi, err := fs.Lstat(fsys, "lib"); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if t, err := fs.ReadLink(fsys, "lib"); err == nil && strings.Trim(path.Clean(t), "/") == "usr/lib" {
+			ix.dirs["lib/systemd"] = nil
+		}
+	}
+	return ix
+}
+
+// systemdDirs are the parents of the search path's directories: each is
+// listed first, so that a missing directory below costs nothing more.
+var systemdDirs = map[string]bool{"etc/systemd/": true, "run/systemd/": true, "usr/lib/systemd/": true, "lib/systemd/": true, "usr/local/lib/systemd/": true}
+
+// vendorDirs hold hundreds of units: a name is looked up there directly
+// rather than by listing the directory.
+var vendorDirs = map[string]bool{
+	"usr/lib/systemd/system": true, "lib/systemd/system": true, "usr/local/lib/systemd/system": true,
+	"usr/lib/systemd/system-generators": true, "lib/systemd/system-generators": true, "usr/local/lib/systemd/system-generators": true,
 }
 
 // has reports whether dir (a slash path without leading slash) lists name.
 func (ix *unitIndex) has(dir, name string) bool {
+	if vendorDirs[dir] {
+		if ix.dirs["lib/systemd"] == nil && strings.HasPrefix(dir, "lib/") {
+			if _, listed := ix.dirs["lib/systemd"]; listed {
+				return false // merged /usr: seen through usr/lib
+			}
+		}
+		m, seen := ix.dirs[dir]
+		if !seen {
+			// One lookup of the directory itself spares a failed lookup
+			// per name where it is missing (/usr/local/lib/systemd/...).
+			if fi, err := fs.Stat(ix.fsys, dir); err == nil && fi.IsDir() {
+				m = map[string]bool{}
+			}
+			ix.dirs[dir] = m
+		}
+		if m == nil {
+			return false
+		}
+		found, ok := m[name]
+		if !ok {
+			fi, err := fs.Lstat(ix.fsys, dir+"/"+name)
+			found = err == nil
+			m[name] = found
+			if found {
+				ix.info[dir+"/"+name] = fi
+			}
+		}
+		return found
+	}
+	if parent, base := path.Split(dir); systemdDirs[parent] && !ix.has(strings.TrimSuffix(parent, "/"), base) {
+		return false
+	}
 	m, ok := ix.dirs[dir]
 	if !ok {
-		ents, err := fs.ReadDir(ix.fsys, dir)
-		if err == nil {
-			m = make(map[string]bool, len(ents))
-			for _, e := range ents {
-				m[e.Name()] = true
+		names := listNames(ix.fsys, dir)
+		if names != nil {
+			m = make(map[string]bool, len(names))
+			for _, n := range names {
+				m[n] = true
 			}
 		}
 		ix.dirs[dir] = m
@@ -230,10 +282,47 @@ func (ix *unitIndex) has(dir, name string) bool {
 	return m[name]
 }
 
+// listNames returns the names in dir, nil when it cannot be read. It asks
+// an *os.File (what a directory tree's Open returns) for the bare names,
+// unsorted: a vendor unit directory holds hundreds of entries, and their
+// file info is not needed.
+func listNames(fsys fs.FS, dir string) []string {
+	f, err := fsys.Open(dir)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if d, ok := f.(interface {
+		Readdirnames(n int) ([]string, error)
+	}); ok {
+		names, err := d.Readdirnames(-1)
+		if err != nil {
+			return nil
+		}
+		return names
+	}
+	d, ok := f.(fs.ReadDirFile)
+	if !ok {
+		return nil
+	}
+	ents, err := d.ReadDir(-1)
+	if err != nil {
+		return nil
+	}
+	names := make([]string, len(ents))
+	for i, e := range ents {
+		names[i] = e.Name()
+	}
+	return names
+}
+
 // lstat returns dir/name's info when the listing of dir has it.
 func (ix *unitIndex) lstat(dir, name string) (fs.FileInfo, bool) {
 	if !ix.has(dir, name) {
 		return nil, false
+	}
+	if fi, ok := ix.info[dir+"/"+name]; ok {
+		return fi, true
 	}
 	return exists(ix.fsys, dir+"/"+name)
 }
@@ -421,6 +510,9 @@ func enabled(ix *unitIndex, u *unitInfo, defaults ...string) bool {
 	for _, d := range []string{"etc/systemd/system", "run/systemd/system", "usr/local/lib/systemd/system", "usr/lib/systemd/system", "lib/systemd/system"} {
 		for _, t := range targets {
 			for _, kind := range []string{".wants", ".requires", ".upholds"} {
+				if vendorDirs[d] && kind != ".wants" {
+					continue // vendors enable statically with .wants only
+				}
 				if !ix.has(d, t+kind) {
 					continue
 				}
