@@ -59,7 +59,9 @@ func runCheck(c *cli.Context, e *env) error {
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	rep.OK = countFindings(rep.Findings) == 0
+	// A configuration read in part is never a clean answer (exit 1); info
+	// findings are notes, not problems.
+	rep.OK = countFindings(rep.Findings) == 0 && !rep.Incomplete
 	if t.json {
 		writeJSON(e.stdout, rep)
 	} else {

@@ -25,8 +25,11 @@ type checkReport struct {
 	Listen   []jsonListen `json:"listen"`
 	Findings []jsonFind   `json:"findings"`
 	Warnings []string     `json:"warnings"`
-	Host     jsonHost     `json:"host"`
-	OK       bool         `json:"ok"`
+	// Incomplete: an Include could not be read in full (see warnings);
+	// the ports may be incomplete.
+	Incomplete bool     `json:"incomplete"`
+	Host       jsonHost `json:"host"`
+	OK         bool     `json:"ok"`
 	// Bind, Systemd and Running: see check_service.go.
 	Bind    []jsonBind            `json:"bind"`
 	Systemd *checker.ServiceFacts `json:"systemd"`
@@ -109,6 +112,7 @@ func newCheckReport(t target, cfg *sshcfg.Config, f checker.Facts) *checkReport 
 	for _, w := range cfg.Warnings {
 		r.Warnings = append(r.Warnings, w.Error())
 	}
+	r.Incomplete = len(cfg.Incomplete) > 0
 	for _, res := range f.Reserved {
 		r.Host.Reserved = append(r.Host.Reserved, res.String())
 	}
@@ -204,6 +208,9 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 	}
 	if move {
 		fmt.Fprintf(w, " Run `sshport suggest` for a safe port and the diff.")
+	}
+	if r.Incomplete {
+		fmt.Fprintf(w, " Part of the configuration could not be read (see the warnings): sshd may use more ports.")
 	}
 	fmt.Fprintln(w)
 }

@@ -32,7 +32,7 @@ func (l *loader) commandLine() {
 			if len(l.cfg.Ports) >= maxPorts {
 				l.fatalf(CmdlineFile, 0, "too many ports.")
 			}
-			p := a2port(a.Value, l.opts.Services)
+			p := a2port(a.Value, l.opts.Resolver.Service)
 			if p <= 0 {
 				l.fatalf(CmdlineFile, 0, "Bad port number: %s (%s)", a.Value, where(a))
 			}

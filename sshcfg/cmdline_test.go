@@ -38,7 +38,7 @@ func TestCommandLineArgs(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(root, "etc/ssh/sshd_config"), []byte(c.config), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := sshcfg.Load(sshcfg.Root(root), sshdtest.MainConfig, &sshcfg.Options{Resolve: sshdtest.Resolve, Args: c.args})
+			cfg, err := sshcfg.Load(sshcfg.Root(root), sshdtest.MainConfig, &sshcfg.Options{Resolver: sshdtest.Names{Root: root}, Args: c.args})
 			for _, p := range cfg.Ports {
 				if p.Default && len(c.args) > 0 && c.args[0].Flag == 'p' {
 					t.Errorf("default port reported beside -p")
