@@ -49,9 +49,11 @@ func readService(t target) *bound {
 
 // isListenOption reports whether a -o value sets Port, ListenAddress or AddressFamily.
 func isListenOption(v string) bool {
-	k, _, _ := strings.Cut(strings.TrimSpace(v), "=")
-	k, _, _ = strings.Cut(k, " ")
-	switch strings.ToLower(strings.TrimSpace(k)) {
+	f := strings.FieldsFunc(v, func(r rune) bool { return r == '=' || r == ' ' || r == '\t' })
+	if len(f) == 0 {
+		return false
+	}
+	switch strings.ToLower(f[0]) {
 	case "port", "listenaddress", "addressfamily":
 		return true
 	}
