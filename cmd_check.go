@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -39,33 +41,32 @@ func runCheck(c *cli.Context, e *env) error {
 		return usageErr("%v", err)
 	}
 	defer t.root.Close()
-	cfg, err := t.load()
+	b := readService(t)
+	cfg, err := t.loadArgs(b.cmdArgs)
 	if err != nil {
 		return err
 	}
-	var ports []int
+	if cfg.Missing && !b.defaultF {
+		// sshd -f MISSING does not start; only the default path missing
+		// means "sshd's defaults" (a machine without sshd).
+		return &exitErr{code: exitError, err: fmt.Errorf("%s: no such file: sshd would refuse to start (\"No such file or directory\")", t.config)}
+	}
+	b.resolve(t, cfg)
+	ports := b.ports()
 	if c.IsSet("port") {
 		p := c.Int("port")
 		if p < 1 || p > 65535 {
 			return usageErr("--port %d: not a port number 1-65535", p)
 		}
 		ports = []int{p}
-	} else {
-		for _, p := range cfg.Ports {
-			ports = append(ports, p.Port)
-		}
-		for _, la := range cfg.ListenAddresses {
-			if la.Port != 0 && !slices.Contains(ports, la.Port) {
-				ports = append(ports, la.Port)
-			}
-		}
 	}
-	rep, err := e.inspect(c, t, cfg, ports, c.IsSet("port"), c.Bool("probe"))
+	rep, err := e.inspect(c, t, cfg, b, ports, c.IsSet("port"), c.Bool("probe"))
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	// A configuration read in part is never a clean answer (exit 1).
-	rep.OK = len(rep.Findings) == 0 && !rep.Incomplete
+	// A configuration read in part is never a clean answer (exit 1); info
+	// findings are notes, not problems.
+	rep.OK = countFindings(rep.Findings) == 0 && !rep.Incomplete
 	if t.json {
 		writeJSON(e.stdout, rep)
 	} else {
@@ -79,45 +80,80 @@ func runCheck(c *cli.Context, e *env) error {
 
 // inspect gathers the host facts and judges ports; candidate says the
 // ports are --port candidates rather than the configured ones.
-func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, ports []int, candidate, probe bool) (*checkReport, error) {
-	req := checker.Request{Live: !t.image || probe, Root: t.root, Owners: ports}
+func (e *env) inspect(c *cli.Context, t target, cfg *sshcfg.Config, b *bound, ports []int, candidate, probe bool) (*checkReport, error) {
+	live := !t.image || probe
+	req := checker.Request{Live: live, Root: t.root, Owners: ports, SSHD: live && !t.image, PIDFiles: pidFiles(cfg),
+		Families: !candidate && checker.SingleFamily(b.eps)}
 	for _, p := range ports {
-		req.Bind = append(req.Bind, suggest.Endpoints(cfg, p, candidate)...)
+		req.Bind = append(req.Bind, b.endpoints(cfg, p, candidate)...)
 	}
 	facts, err := e.prober.Probe(c.Context, req)
 	if err != nil {
 		return nil, err
 	}
 	rep := newCheckReport(t, cfg, facts)
-	configured := suggest.ListenPorts(cfg)
+	lv := checker.Live{Config: t.config, Socket: b.applies && b.svc.SocketActive, Facts: &facts}
+	rep.addService(b, lv, live && !t.image)
+	var others []int
+	for _, p := range cfg.Ports {
+		if slices.Contains(ports, p.Port) {
+			others = append(others, p.Port)
+		}
+	}
+	var extra []checker.Finding
+	if !candidate {
+		extra = append(b.general, checker.FamilyFindings(b.eps, &facts)...)
+		if live && !t.image {
+			extra = append(extra, checker.RunningFindings(lv, checker.Expect{Endpoints: b.eps, Apply: b.apply})...)
+		}
+	}
 	for i, p := range ports {
 		// A port configured twice is judged once, on its first
 		// occurrence, where the duplicate finding says so.
 		if slices.Index(ports, p) != i {
 			continue
 		}
-		cand := checker.Candidate{Port: p, SSHDOwn: slices.Contains(configured, p), Endpoints: suggest.Endpoints(cfg, p, candidate)}
+		cand := checker.Candidate{Port: p, SSHDOwn: slices.Contains(b.ports(), p), Endpoints: b.endpoints(cfg, p, candidate)}
+		if len(facts.SSHD) > 0 || lv.Socket {
+			cand.Holder, cand.Describe = lv.Holder, lv.Describe
+		}
 		pr := portReport{Port: p}
-		if candidate {
-			for _, ap := range cand.Endpoints {
-				pr.Listen = append(pr.Listen, ap.String())
+		for _, ap := range cand.Endpoints {
+			pr.Listen = append(pr.Listen, ap.String())
+		}
+		if !candidate {
+			if j := slices.Index(others, p); j >= 0 {
+				cand.Others = slices.Delete(slices.Clone(others), j, j+1)
 			}
-		} else {
-			cand.Others = slices.Delete(slices.Clone(ports), i, i+1)
-			pr.Sources = sourcesOf(cfg, p)
-			for _, ep := range cfg.Listen {
-				if ep.Port == p {
-					pr.Listen = append(pr.Listen, ep.String())
-				}
-			}
+			pr.Sources = b.sources[p]
 		}
 		pr.Findings = checker.Check(cand, facts)
+		for _, f := range extra {
+			if f.Port == p {
+				pr.Findings = append(pr.Findings, f)
+			}
+		}
 		for _, f := range pr.Findings {
 			rep.Findings = append(rep.Findings, jsonFinding(f))
 		}
 		rep.Checked = append(rep.Checked, pr)
 	}
+	for _, f := range extra {
+		if !slices.Contains(ports, f.Port) {
+			rep.General = append(rep.General, f)
+			rep.Findings = append(rep.Findings, jsonFinding(f))
+		}
+	}
 	return rep, nil
+}
+
+// endpoints returns the addresses sshd binds for port, or for a candidate
+// port those it would bind.
+func (b *bound) endpoints(cfg *sshcfg.Config, port int, candidate bool) []netip.AddrPort {
+	if candidate {
+		return suggest.Endpoints(cfg, port, true)
+	}
+	return b.epsOf(port)
 }
 
 // sourcesOf says where port comes from: Port lines and ListenAddress lines.
@@ -141,7 +177,24 @@ func sourcesOf(cfg *sshcfg.Config, port int) []source {
 	return out
 }
 
-func verdict(fs []checker.Finding) string {
+// countFindings counts the findings that are problems (not info).
+func countFindings(fs []jsonFind) int {
+	n := 0
+	for _, f := range fs {
+		if f.Severity != checker.SevInfo {
+			n++
+		}
+	}
+	return n
+}
+
+func verdict(all []checker.Finding) string {
+	var fs []checker.Finding
+	for _, f := range all {
+		if f.Severity != checker.SevInfo {
+			fs = append(fs, f)
+		}
+	}
 	if len(fs) == 0 {
 		return "OK: safe to keep"
 	}
@@ -150,7 +203,14 @@ func verdict(fs []checker.Finding) string {
 			return "CONFLICT: sshd cannot use this port as it stands"
 		}
 	}
-	return "MOVE: consider `sshport suggest` for a safer port"
+	for _, f := range fs {
+		switch f.Code {
+		case checker.CodeSocketActivation, checker.CodeNotApplied, checker.CodeCmdlineConfig:
+		default:
+			return "MOVE: consider `sshport suggest` for a safer port"
+		}
+	}
+	return "PENDING: the port is safe, but sshd does not listen as configured yet (see above)"
 }
 
 // The JSON wire format of check. Field names are stable; slices are never null.
@@ -167,10 +227,17 @@ type checkReport struct {
 	Warnings []string     `json:"warnings"`
 	// Incomplete: an Include could not be read in full (see warnings);
 	// the ports may be incomplete.
-	Incomplete bool         `json:"incomplete"`
-	Host       jsonHost     `json:"host"`
-	OK         bool         `json:"ok"`
-	Checked    []portReport `json:"-"`
+	Incomplete bool     `json:"incomplete"`
+	Host       jsonHost `json:"host"`
+	OK         bool     `json:"ok"`
+	// Bind, Systemd and Running: see check_service.go.
+	Bind    []jsonBind            `json:"bind"`
+	Systemd *checker.ServiceFacts `json:"systemd"`
+	Running []jsonRunning         `json:"running"`
+	Apply   string                `json:"apply,omitempty"` // the step that makes the running sshd take an edited configuration
+	General []checker.Finding     `json:"-"`               // findings about no judged port
+	Checked []portReport          `json:"-"`
+	facts   checker.Facts         `json:"-"`
 }
 
 type jsonPort struct {
@@ -178,6 +245,7 @@ type jsonPort struct {
 	File    string `json:"file,omitempty"`
 	Line    int    `json:"line,omitempty"`
 	Default bool   `json:"default,omitempty"`
+	Cmdline bool   `json:"cmdline,omitempty"` // from sshd's command line (-p, -o Port=): file and line are where that is written
 }
 
 type jsonListen struct {
@@ -225,7 +293,7 @@ func newCheckReport(t target, cfg *sshcfg.Config, f checker.Facts) *checkReport 
 	r := &checkReport{
 		Config: cfg.Main, Missing: cfg.Missing, Family: cfg.AddressFamily,
 		Files: []string{}, Ports: []jsonPort{}, Listen: []jsonListen{},
-		Findings: []jsonFind{}, Warnings: []string{},
+		Findings: []jsonFind{}, Warnings: []string{}, facts: f,
 		Host: jsonHost{OS: f.OS, Ephemeral: f.Ephemeral.String(), EphemeralSource: f.EphemeralSource,
 			Reserved: []string{}, ListenMethod: f.ListenMethod, Notes: append([]string{}, f.Notes...)},
 	}
@@ -236,7 +304,7 @@ func newCheckReport(t target, cfg *sshcfg.Config, f checker.Facts) *checkReport 
 		r.Files = append(r.Files, file.Path)
 	}
 	for _, p := range cfg.Ports {
-		r.Ports = append(r.Ports, jsonPort{Port: p.Port, File: p.File, Line: p.Line, Default: p.Default})
+		r.Ports = append(r.Ports, jsonPort{Port: p.Port, File: p.File, Line: p.Line, Default: p.Default, Cmdline: p.Cmdline})
 	}
 	for _, e := range cfg.Listen {
 		r.Listen = append(r.Listen, jsonListen{Address: e.Address, Port: e.Port, RDomain: e.RDomain})
@@ -266,12 +334,14 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "  %s %s\n", p.paint("33", "warning:"), warn)
 	}
+	printService(w, r)
 	fmt.Fprintf(w, "  address family: %s\n", r.Family)
 	fmt.Fprintf(w, "  ephemeral range: %s (%s)\n", r.Host.Ephemeral, r.Host.EphemeralSource)
 	fmt.Fprintf(w, "  listening sockets: %s\n", r.Host.ListenMethod)
 	for _, n := range r.Host.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+	printFindings(w, p, r.General, "\n")
 	for _, pr := range r.Checked {
 		fmt.Fprintf(w, "\nPort %d\n", pr.Port)
 		for _, s := range pr.Sources {
@@ -287,27 +357,47 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 		if len(pr.Listen) > 0 {
 			fmt.Fprintf(w, "  listen:  %s\n", joinComma(pr.Listen))
 		}
-		for _, f := range pr.Findings {
-			sev := p.paint("33", f.Severity)
-			if f.Severity == checker.SevError {
-				sev = p.paint("31", f.Severity)
-			}
-			fmt.Fprintf(w, "  %-7s  [%s] %s\n", sev, f.Code, f.Message)
-		}
+		printFindings(w, p, pr.Findings, "")
 		v := verdict(pr.Findings)
-		if len(pr.Findings) == 0 {
+		if v == verdict(nil) {
 			v = p.paint("32", v)
 		} else {
 			v = p.paint("1", v)
 		}
 		fmt.Fprintf(w, "  verdict: %s\n", v)
 	}
-	fmt.Fprintf(w, "\n%s, %s.", plural(len(r.Checked), "port", "ports"), plural(len(r.Findings), "finding", "findings"))
-	if len(r.Findings) > 0 {
+	n := countFindings(r.Findings)
+	fmt.Fprintf(w, "\n%s, %s", plural(len(r.Checked), "port", "ports"), plural(n, "finding", "findings"))
+	if i := len(r.Findings) - n; i > 0 {
+		fmt.Fprintf(w, " (%s)", plural(i, "note", "notes"))
+	}
+	fmt.Fprint(w, ".")
+	move := false
+	for _, pr := range r.Checked {
+		v := verdict(pr.Findings)
+		move = move || strings.HasPrefix(v, "MOVE") || strings.HasPrefix(v, "CONFLICT")
+	}
+	if move {
 		fmt.Fprintf(w, " Run `sshport suggest` for a safe port and the diff.")
 	}
 	if r.Incomplete {
 		fmt.Fprintf(w, " Part of the configuration could not be read (see the warnings): sshd may use more ports.")
 	}
 	fmt.Fprintln(w)
+}
+
+func printFindings(w io.Writer, p painter, fs []checker.Finding, before string) {
+	if len(fs) > 0 {
+		fmt.Fprint(w, before)
+	}
+	for _, f := range fs {
+		sev := p.paint("33", f.Severity)
+		switch f.Severity {
+		case checker.SevError:
+			sev = p.paint("31", f.Severity)
+		case checker.SevInfo:
+			sev = f.Severity
+		}
+		fmt.Fprintf(w, "  %-7s  [%s] %s\n", sev, f.Code, f.Message)
+	}
 }

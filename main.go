@@ -212,8 +212,12 @@ func targetOf(c *cli.Context) (target, error) {
 
 // load reads the configuration; an error is sshd's refusal or an
 // unreadable file, reported with exit code 2.
-func (t target) load() (*sshcfg.Config, error) {
-	cfg, err := sshcfg.Load(t.root, t.config, &sshcfg.Options{Resolver: t.resolver(t.root), OpenSSH: t.openssh})
+func (t target) load() (*sshcfg.Config, error) { return t.loadArgs(nil) }
+
+// loadArgs reads the configuration as sshd started with the command-line
+// options args does.
+func (t target) loadArgs(args []sshcfg.CmdArg) (*sshcfg.Config, error) {
+	cfg, err := sshcfg.Load(t.root, t.config, &sshcfg.Options{Resolver: t.resolver(t.root), OpenSSH: t.openssh, Args: args})
 	if err != nil {
 		return cfg, &exitErr{code: exitError, err: refusal(cfg, err)}
 	}

@@ -50,6 +50,13 @@ type Candidate struct {
 	// by a process named sshd, or by systemd (pid 1, socket activation), is
 	// then expected, not a conflict.
 	SSHDOwn bool
+	// Holder, when set, classifies a listener's owner (see [Live.Holder]):
+	// an sshd that is not this configuration's is reported as
+	// foreign-listener. Nil keeps the SSHDOwn rule.
+	Holder func(Listener) Holder
+	// Describe, when set, names a listener's owner in messages instead of
+	// [Listener.Owner] (see [Live.Describe]).
+	Describe func(Listener) string
 	// Others are the other configured ports (this occurrence left out); Port
 	// among them is a duplicate.
 	Others []int
@@ -175,11 +182,24 @@ func inUse(c Candidate, f Facts) []Finding {
 		for _, h := range hit {
 			explained[h] = true
 		}
-		if c.SSHDOwn && expectedOwner(l) {
+		code := CodeInUse
+		if c.Holder != nil {
+			switch c.Holder(l) {
+			case HolderOurs:
+				if c.SSHDOwn {
+					continue
+				}
+			case HolderForeign:
+				code = CodeForeignListener
+			}
+		} else if c.SSHDOwn && expectedOwner(l) {
 			continue
 		}
 		sev := SevError
 		owner := l.Owner()
+		if c.Describe != nil {
+			owner = c.Describe(l)
+		}
 		if l.PID == 0 && c.SSHDOwn {
 			sev = SevWarning
 			owner += " (perhaps sshd itself: run as root to see the owner)"
@@ -188,8 +208,14 @@ func inUse(c Candidate, f Facts) []Finding {
 		if l.Addr.Is6() && l.Addr.IsUnspecified() && !l.V6Only {
 			where += " (dual-stack)"
 		}
-		out = append(out, Finding{c.Port, CodeInUse, sev,
-			fmt.Sprintf("port %d is in use: %s is listened on by %s, so sshd cannot bind %s", c.Port, where, owner, joinAddrs(hit, c.Port))})
+		msg := fmt.Sprintf("port %d is in use: %s is listened on by %s, so sshd cannot bind %s", c.Port, where, owner, joinAddrs(hit, c.Port))
+		if code == CodeForeignListener {
+			msg = fmt.Sprintf("port %d is held by another sshd: %s is listened on by %s, which does not run this configuration, so this one cannot bind %s", c.Port, where, owner, joinAddrs(hit, c.Port))
+			if l.PID == 1 {
+				msg = fmt.Sprintf("port %d is held by a systemd socket unit that is not this configuration's: %s is listened on by %s, so sshd cannot bind %s", c.Port, where, owner, joinAddrs(hit, c.Port))
+			}
+		}
+		out = append(out, Finding{c.Port, code, sev, msg})
 	}
 	for _, p := range f.Probes {
 		if !p.InUse || int(p.Endpoint.Port()) != c.Port {

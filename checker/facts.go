@@ -100,6 +100,12 @@ type Facts struct {
 	ListenMethod    string // one of the Method* constants
 	Probes          []ProbeResult
 	Notes           []string // caveats a user should read
+	// SSHD are the running sshd daemons found (Request.SSHD), with their
+	// command lines; their listeners carry their pid.
+	SSHD []SSHDProcess
+	// HostFamilies lists the address families ("inet", "inet6") of the
+	// host's non-loopback addresses; nil when not known (an image).
+	HostFamilies []string
 }
 
 // Request says what a Prober should find out.
@@ -114,6 +120,13 @@ type Request struct {
 	Owners []int
 	// Bind lists endpoints to bind-probe (SO_REUSEADDR, IPv6 sockets IPv6-only, as sshd).
 	Bind []netip.AddrPort
+	// SSHD asks for the running sshd daemons (Facts.SSHD): the owners of
+	// listeners on Owners ports, the pids in PIDFiles, the cgroups of
+	// ssh.service and sshd.service.
+	SSHD     bool
+	PIDFiles []string
+	// Families asks for the address families of the host (Facts.HostFamilies).
+	Families bool
 	// Method forces a listing method (MethodNetlink or MethodProc); empty picks
 	// the best available. A forced method that fails is an error.
 	Method string

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/netip"
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,6 +43,12 @@ func probe(ctx context.Context, req Request) (Facts, error) {
 	}
 	if len(req.Owners) > 0 && f.ListenMethod != MethodBind {
 		findOwners(&f, req.Owners)
+	}
+	if req.SSHD && f.ListenMethod != MethodBind {
+		findSSHD(&f, req.PIDFiles)
+	}
+	if req.Families && !req.Root.Image() {
+		f.HostFamilies = hostFamilies()
 	}
 	if len(req.Bind) > 0 {
 		f.Probes = bindProbe(req.Bind)
@@ -105,4 +114,36 @@ func ianaFallback(f *Facts, why string) {
 
 func errMethod(m string) error {
 	return fmt.Errorf("listing method %q is not available on %s", m, runtime.GOOS)
+}
+
+// hostFamilies lists the families of the host's addresses other than
+// loopback and link-local ones; nil when they cannot be read.
+func hostFamilies() []string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	out := []string{}
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if !ok {
+			continue
+		}
+		ip = ip.Unmap()
+		if ip.IsLoopback() || ip.IsLinkLocalUnicast() {
+			continue
+		}
+		fam := "inet6"
+		if ip.Is4() {
+			fam = "inet"
+		}
+		if !slices.Contains(out, fam) {
+			out = append(out, fam)
+		}
+	}
+	return out
 }

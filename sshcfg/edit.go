@@ -197,7 +197,7 @@ func (ed *editor) ports(c *Config, ports []int) error {
 	var firstFile string
 	seen := map[*Line]bool{}
 	for _, p := range c.Ports {
-		if p.Default {
+		if p.Default || p.Cmdline {
 			continue
 		}
 		if seen[p.line] {

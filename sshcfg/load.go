@@ -31,6 +31,9 @@ type Options struct {
 	// OpenSSH is the release to judge values for ("9.2"). Empty: the
 	// release installed in the tree (DetectOpenSSH), else the newest.
 	OpenSSH string
+	// Args are sshd's command-line options -p and -o, read before the
+	// files as sshd does (see CmdArg).
+	Args []CmdArg
 }
 
 // Config is the effective configuration as sshd computes it from the files,
@@ -80,6 +83,9 @@ type Port struct {
 	Line    int
 	Default bool // no Port directive: sshd's default 22
 	Value   string
+	// Cmdline: the port comes from sshd's command line (Options.Args);
+	// File and Line are then where that option is written.
+	Cmdline bool
 
 	line *Line
 }
@@ -91,6 +97,7 @@ type ListenAddress struct {
 	RDomain string
 	File    string
 	Line    int
+	Cmdline bool // from a -o option (Options.Args); File and Line say where it is written
 
 	line          *Line
 	afterMatchAll bool // read inside a Match block that applies
@@ -153,6 +160,8 @@ type loader struct {
 	af       string
 	rel      release    // the OpenSSH release judged for (values.go)
 	vs       valueState // what the value checks carry (values.go)
+	// portsFromCmdline: a -p option was given; Port lines are ignored.
+	portsFromCmdline bool
 }
 
 type includeItem struct {
@@ -197,6 +206,7 @@ func (l *loader) run(name string) (err error) {
 			err = l.errs
 		}
 	}()
+	l.commandLine()
 	f, err := l.read(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		l.cfg.Missing = true
@@ -359,6 +369,10 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 	args := ln.Args
 	switch key {
 	case "port":
+		if l.portsFromCmdline {
+			args = args[1:] // sshd -p: Port lines are read and ignored
+			break
+		}
 		if len(l.cfg.Ports) >= maxPorts {
 			l.fatalf(f.Path, ln.Num, "too many ports.")
 		}
