@@ -31,7 +31,8 @@ func suggestCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "port", Usage: "move to port `N` (refused when unsafe, unless --force)"},
 			&cli.BoolFlag{Name: "force", Usage: "with --port: accept an unsafe port"},
 			&cli.StringFlag{Name: "range", Usage: "look only in `LOW-HIGH`"},
-			&cli.BoolFlag{Name: "keep-old", Usage: "keep the current ports and add the new one (listen on both while migrating)"},
+			&cli.BoolFlag{Name: "keep-old", Usage: "phase 1 of a migration: keep the current ports and add the new one (listen on both)"},
+			&cli.BoolFlag{Name: "finish", Usage: "phase 2 of a migration: keep the safe port sshd already listens on and drop the old ones"},
 			&cli.BoolFlag{Name: "apply", Usage: "write the change: lock, backup, atomic write, sshd -t, roll back on failure"},
 			&cli.StringFlag{Name: "backup-suffix", Usage: "name backups FILE`SUFFIX` (default .sshport-YYYYMMDDTHHMMSS)"},
 			&cli.StringFlag{Name: "sshd", Usage: "sshd binary `PATH` for validation (default: sshd in $PATH, else /usr/sbin/sshd)"},
@@ -54,7 +55,8 @@ type suggestReport struct {
 	Backups    []string `json:"backups"`
 	Why        []string `json:"why"`
 	Notes      []string `json:"notes"`
-	NextSteps  []string `json:"next_steps"`
+	Phase      string         `json:"phase"`
+	NextSteps  []suggest.Step `json:"next_steps"`
 	Compromise bool     `json:"compromise"`
 	Forced     bool     `json:"forced"`
 }
@@ -82,7 +84,10 @@ func runSuggest(c *cli.Context, e *env) error {
 		return err
 	}
 	current := suggest.ListenPorts(cfg)
-	rep := &suggestReport{Previous: current, Files: []string{}, Backups: []string{}, Why: []string{}, Notes: []string{}, NextSteps: []string{}, Ports: current}
+	rep := &suggestReport{Previous: current, Files: []string{}, Backups: []string{}, Why: []string{}, Notes: []string{}, NextSteps: []suggest.Step{}, Ports: current}
+	if c.Bool("finish") && c.Bool("keep-old") {
+		return usageErr("--finish and --keep-old are the two phases of a migration: give one")
+	}
 
 	live := !t.image || c.Bool("probe")
 	req := checker.Request{Live: live, Owners: current}
@@ -107,6 +112,9 @@ func runSuggest(c *cli.Context, e *env) error {
 		port = c.Int("port")
 		if port < 1 || port > 65535 {
 			return usageErr("--port %d: not a port number 1-65535", port)
+		}
+		if c.Bool("finish") && !slices.Contains(current, port) {
+			return usageErr("--finish --port %d: phase 2 keeps a port sshd already listens on (now: %s)", port, intsJoin(current))
 		}
 		if !slices.Contains(current, port) {
 			// Probe the candidate's own addresses: listing misses
@@ -140,7 +148,15 @@ func runSuggest(c *cli.Context, e *env) error {
 				safe = append(safe, p)
 			}
 		}
+		if c.Bool("finish") && len(safe) == 0 {
+			return usageErr("--finish: sshd listens on no safe port beside %s, so there is no migration to finish (phase 1 is: sshport suggest --keep-old --apply)", intsJoin(current))
+		}
 		switch {
+		case len(safe) > 0 && len(safe) == len(current) && c.Bool("finish"):
+			rep.Port = current[0]
+			rep.Phase = string(suggest.PhaseFinish)
+			rep.Why = append(rep.Why, fmt.Sprintf("the migration is finished: sshd listens only on %s", intsJoin(current)))
+			return e.finishSuggest(t, rep)
 		case len(safe) > 0 && len(safe) == len(current):
 			rep.Port = current[0]
 			rep.Why = append(rep.Why, fmt.Sprintf("sshd already listens only on safe ports (%s): nothing to change", intsJoin(current)))
@@ -237,7 +253,8 @@ func runSuggest(c *cli.Context, e *env) error {
 			rep.Backups = append(rep.Backups, t.display(b))
 		}
 	}
-	rep.NextSteps = nextSteps(t, rep)
+	rep.Phase = string(phaseOf(c, rep))
+	rep.NextSteps = suggest.NextSteps(stepFacts(c, t, cfg, rep, facts))
 	return e.finishSuggest(t, rep)
 }
 
@@ -283,63 +300,6 @@ func intsJoin(ps []int) string {
 	return strings.Join(s, ", ")
 }
 
-// nextSteps lists what to do so that moving the port does not lock anyone
-// out, tailored to what the system (or image) has.
-func nextSteps(t target, r *suggestReport) []string {
-	if !r.Changed {
-		return []string{}
-	}
-	has := func(p string) bool {
-		_, err := os.Stat(filepath.Join(t.root, p))
-		return err == nil
-	}
-	n := r.Port
-	var s []string
-	if !r.Applied {
-		cmd, patchDir := "sshport", "/"
-		if t.image {
-			cmd += " --root " + t.rootArg
-			patchDir = t.rootArg
-		}
-		if t.config != sshcfg.DefaultConfig {
-			cmd += " -f " + t.config
-		}
-		keep := ""
-		if len(r.Ports) > 1 {
-			keep = " --keep-old"
-		}
-		if r.Compromise || r.Forced {
-			keep += " --force"
-		}
-		s = append(s, fmt.Sprintf("review the diff, then apply it: %s suggest --port %d%s --apply  (or: patch -d %s -p1 < port.diff)", cmd, n, keep, patchDir))
-	}
-	s = append(s, "keep this session open until a new login on the new port works")
-	fw := fmt.Sprintf("open %d/tcp in the firewall BEFORE reloading sshd", n)
-	switch {
-	case has("usr/sbin/ufw"):
-		fw += fmt.Sprintf(": ufw allow %d/tcp", n)
-	case has("usr/bin/firewall-cmd"):
-		fw += fmt.Sprintf(": firewall-cmd --permanent --add-port=%d/tcp && firewall-cmd --reload", n)
-	default:
-		fw += fmt.Sprintf(" (nftables: nft add rule inet filter input tcp dport %d accept), and in any cloud security group", n)
-	}
-	s = append(s, fw)
-	if has("etc/selinux/config") {
-		s = append(s, fmt.Sprintf("SELinux: allow sshd to bind it: semanage port -a -t ssh_port_t -p tcp %d", n))
-	}
-	if has("lib/systemd/system/ssh.socket") || has("usr/lib/systemd/system/ssh.socket") || has("etc/systemd/system/ssh.socket") {
-		s = append(s, "systemd socket activation (ssh.socket): the socket, not sshd, holds the port: systemctl daemon-reload && systemctl restart ssh.socket (Ubuntu 22.10+ regenerates ListenStream from sshd_config; elsewhere edit ListenStream in a drop-in: systemctl edit ssh.socket)")
-	}
-	if t.image {
-		s = append(s, "the image's sshd takes the new port when it next starts; validate there first: sshd -t",
-			fmt.Sprintf("after booting it, log in with: ssh -p %d USER@HOST", n))
-		return s
-	}
-	s = append(s, "validate: sshd -t", "reload sshd (this does not drop open sessions): systemctl reload ssh  (RHEL/Fedora: systemctl reload sshd)")
-	s = append(s, fmt.Sprintf("test from another terminal: ssh -p %d USER@HOST; then close the old port in the firewall", n))
-	return s
-}
-
 func printSuggest(w io.Writer, r *suggestReport) {
 	if !r.Changed {
 		fmt.Fprintf(w, "No change: sshd listens on %s.\n", intsJoin(r.Ports))
@@ -363,8 +323,5 @@ func printSuggest(w io.Writer, r *suggestReport) {
 			fmt.Fprintln(w, "Validated with sshd -t.")
 		}
 	}
-	fmt.Fprintln(w, "\nNext steps:")
-	for i, s := range r.NextSteps {
-		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
-	}
+	printSteps(w, r)
 }
