@@ -79,11 +79,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, prober ch
 		Commands: []*cli.Command{
 			checkCommand(e),
 			suggestCommand(e),
+			verifyCommand(e),
 		},
 		OnUsageError: quietUsage,
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
-				return usageErr("unknown command %q (commands: check, suggest; see sshport --help)", c.Args().First())
+				return usageErr("unknown command %q (commands: check, suggest, verify; see sshport --help)", c.Args().First())
 			}
 			return cli.ShowAppHelp(c)
 		},
