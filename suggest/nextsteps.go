@@ -171,7 +171,7 @@ func (b *stepBuilder) firewallOpen() {
 		}
 		why := fmt.Sprintf("ufw is enabled (/etc/ufw/ufw.conf): open %d/tcp before sshd listens there", n)
 		if b.f.Image {
-			b.add("firewall", why+"; ufw is not running here, so its saved rules are edited (what `ufw "+action+"` writes)", whenImage,
+			b.add("firewall", why+"; ufw is not running here, so the rule goes into its saved rules as `ufw allow` writes it", whenImage,
 				ufwRuleEdit(b.in("/etc/ufw/user.rules"), action, n, "0.0.0.0/0", "ufw-user-input"),
 				ufwRuleEdit(b.in("/etc/ufw/user6.rules"), action, n, "::/0", "ufw6-user-input"))
 			return
@@ -578,8 +578,8 @@ func (b *stepBuilder) fail2ban() {
 	if len(cmds) == 0 {
 		return
 	}
-	why := fmt.Sprintf("fail2ban's jail %s guards %s, so bans would leave %d open: the jail's port follows sshd (jail.d/*.local is read last)",
-		strings.Join(names, ", "), fb.Jails[0].Port, b.f.New)
+	why := fmt.Sprintf("fail2ban's jail %s guards %s: its port list follows sshd to %s (jail.d/*.local is read last, so an override there wins)",
+		strings.Join(names, ", "), fb.Jails[0].Port, ports(b.f.Ports))
 	if len(names) > 1 {
 		why = strings.Replace(why, "jail ", "jails ", 1)
 	}

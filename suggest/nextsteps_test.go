@@ -1,0 +1,247 @@
+package suggest
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/sshport/sshport/checker"
+	"github.com/sshport/sshport/hostenv"
+)
+
+var updateSteps = flag.Bool("update-steps", false, "rewrite the want section of testdata/nextsteps/*.txtar")
+
+// fakeRunner answers the live commands from files of the fixture.
+type fakeRunner map[string][]byte
+
+func (f fakeRunner) Output(_ context.Context, name string, args ...string) ([]byte, error) {
+	key := strings.Join(append([]string{name}, args...), " ")
+	if b, ok := f[key]; ok {
+		return b, nil
+	}
+	return nil, errors.New("exec: \"" + name + "\": executable file not found in $PATH")
+}
+
+// fixture reads a next-steps fixture: "facts" (key: value lines),
+// "root/..." files of the system, "run/CMD" outputs of live commands, and
+// the golden "want".
+type fixture struct {
+	facts  StepFacts
+	live   bool
+	fsys   fstest.MapFS
+	runner fakeRunner
+	want   string
+	arc    *txtar.Archive
+}
+
+func ints(s string) []int {
+	var out []int
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func readFixture(t *testing.T, file string) *fixture {
+	t.Helper()
+	arc, err := txtar.ParseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := &fixture{fsys: fstest.MapFS{}, runner: fakeRunner{}, arc: arc}
+	fx.facts = StepFacts{Config: "/etc/ssh/sshd_config", DefaultConfig: true, Sshport: "sshport", Applied: true}
+	for _, f := range arc.Files {
+		switch {
+		case f.Name == "facts":
+			for _, l := range strings.Split(string(f.Data), "\n") {
+				k, v, ok := strings.Cut(l, ":")
+				if !ok {
+					continue
+				}
+				v = strings.TrimSpace(v)
+				switch strings.TrimSpace(k) {
+				case "phase":
+					fx.facts.Phase = Phase(v)
+				case "old":
+					fx.facts.Old = ints(v)
+				case "ports":
+					fx.facts.Ports = ints(v)
+				case "new":
+					fx.facts.New = ints(v)[0]
+				case "live":
+					fx.live = v == "true"
+				case "image":
+					fx.facts.Image, fx.facts.Root = true, v
+					fx.facts.Sshport = "sshport --root " + v
+				case "config":
+					fx.facts.Config, fx.facts.DefaultConfig = v, v == "/etc/ssh/sshd_config"
+					if !fx.facts.DefaultConfig {
+						fx.facts.Sshport += " -f " + v
+					}
+				case "pidfile":
+					fx.facts.PidFile = v
+				case "apply":
+					fx.facts.Applied, fx.facts.ApplyCommand = false, v
+				case "reserve":
+					rs, err := checker.ParseRanges(v)
+					if err != nil {
+						t.Fatal(err)
+					}
+					fx.facts.Reserve, fx.facts.Reserved = true, rs
+				default:
+					t.Fatalf("%s: unknown fact %q", file, k)
+				}
+			}
+		case f.Name == "want":
+			fx.want = string(f.Data)
+		case strings.HasPrefix(f.Name, "root/"):
+			name := strings.TrimPrefix(f.Name, "root/")
+			if strings.HasSuffix(name, "/") {
+				fx.fsys[strings.TrimSuffix(name, "/")] = &fstest.MapFile{Mode: os.ModeDir | 0o755}
+				continue
+			}
+			fx.fsys[name] = &fstest.MapFile{Data: f.Data, Mode: 0o644}
+		case strings.HasPrefix(f.Name, "run/"):
+			fx.runner[strings.TrimPrefix(f.Name, "run/")] = f.Data
+		default:
+			t.Fatalf("%s: unknown section %q", file, f.Name)
+		}
+	}
+	return fx
+}
+
+func (fx *fixture) steps() []Step {
+	f := fx.facts
+	f.Host = hostenv.Detect(context.Background(), fx.fsys, hostenv.Options{Live: fx.live, OldPorts: f.Old, NewPort: f.New, Runner: fx.runner})
+	return NextSteps(f)
+}
+
+// renderSteps prints steps as the CLI does.
+func renderSteps(steps []Step) string {
+	var b strings.Builder
+	for i, s := range steps {
+		fmt.Fprintf(&b, "%d. [%s] %s\n", i+1, s.ID, s.Why)
+		for _, c := range s.Commands {
+			fmt.Fprintf(&b, "   $ %s\n", c)
+		}
+		fmt.Fprintf(&b, "   when: %s\n", s.When)
+	}
+	return b.String()
+}
+
+// TestNextStepsGolden: the next steps of each fixture system, compared
+// with the golden list in the fixture (-update-steps rewrites it).
+func TestNextStepsGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/nextsteps/*.txtar")
+	if len(files) == 0 {
+		t.Fatal("no fixtures")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			fx := readFixture(t, file)
+			steps := fx.steps()
+			got := renderSteps(steps)
+			if *updateSteps {
+				for i := range fx.arc.Files {
+					if fx.arc.Files[i].Name == "want" {
+						fx.arc.Files[i].Data = []byte(got)
+					}
+				}
+				if fx.want == "" {
+					fx.arc.Files = append(fx.arc.Files, txtar.File{Name: "want", Data: []byte(got)})
+				}
+				if err := os.WriteFile(file, txtar.Format(fx.arc), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got != fx.want {
+				t.Errorf("next steps differ.\ngot:\n%s\nwant:\n%s", got, fx.want)
+			}
+			checkOrder(t, steps, fx.facts)
+			if fx.facts.Image {
+				checkImageSafe(t, steps, fx.facts.Root)
+			}
+		})
+	}
+}
+
+// checkOrder: the new port is opened before sshd moves, and the old port is
+// closed (or phase 2 offered) only after the new one was verified.
+func checkOrder(t *testing.T, steps []Step, f StepFacts) {
+	t.Helper()
+	idx := func(id string) int {
+		return slices.IndexFunc(steps, func(s Step) bool { return s.ID == id })
+	}
+	move := slices.IndexFunc(steps, func(s Step) bool { return s.ID == "reload" || s.ID == "boot" || s.ID == "socket" || s.ID == "unit" })
+	verify := idx("verify")
+	if move < 0 || verify < move {
+		t.Errorf("no reload before verify: %v", ids(steps))
+	}
+	for _, id := range []string{"firewall", "selinux", "cloud-firewall", "reserve-port", "validate", "apply"} {
+		if i := idx(id); i >= 0 && i > move {
+			t.Errorf("%s comes after sshd moves: %v", id, ids(steps))
+		}
+	}
+	for _, id := range []string{"firewall-close", "cloud-firewall-close", "finish"} {
+		if i := idx(id); i >= 0 && i < verify {
+			t.Errorf("%s comes before verify: %v", id, ids(steps))
+		}
+	}
+	if f.Phase == PhaseKeepOld && (idx("finish") < 0 || idx("firewall-close") >= 0) {
+		t.Errorf("phase 1 must end with finish and close nothing: %v", ids(steps))
+	}
+}
+
+func ids(steps []Step) []string {
+	var out []string
+	for _, s := range steps {
+		out = append(out, s.ID)
+	}
+	return out
+}
+
+// checkImageSafe: under --root every command writes inside the image (or
+// talks to an instance booted from it), never to this host.
+func checkImageSafe(t *testing.T, steps []Step, root string) {
+	t.Helper()
+	for _, s := range steps {
+		for _, c := range s.Commands {
+			ok := strings.HasPrefix(c, "chroot "+root+" ") && !strings.Contains(c, "systemctl") ||
+				strings.HasPrefix(c, "sshport --root "+root+" suggest") ||
+				strings.HasPrefix(c, "sshport verify --host HOST") || strings.HasPrefix(c, "ssh -p ")
+			for _, tool := range []string{"sed -i ", "mkdir -p ", "printf ", "echo "} {
+				if strings.HasPrefix(c, tool) {
+					// The file written is the last word, inside the image.
+					w := strings.Fields(c)
+					ok = strings.HasPrefix(w[len(w)-1], root+"/") && strings.Count(c, ">") <= 1
+				}
+			}
+			for _, host := range []string{"systemctl restart", "systemctl reload", "daemon-reload", "firewall-cmd", "nft ", "iptables ", "ufw ", "sysctl -w", "fail2ban-client", "kill "} {
+				if strings.Contains(c, host) && !strings.HasPrefix(c, "sed -i") {
+					ok = false
+				}
+			}
+			if strings.HasPrefix(c, "chroot ") && strings.Contains(c, "semanage") && !strings.Contains(c, " -N ") {
+				ok = false // semanage without -N reloads the host kernel's policy
+			}
+			if !ok {
+				t.Errorf("step %s: command may change this host: %s", s.ID, c)
+			}
+		}
+	}
+}
