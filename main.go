@@ -68,8 +68,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, prober ch
 		Name:    "sshport",
 		Usage:   "check sshd's port and move it somewhere safe, without locking yourself out",
 		Version: version,
-		Description: "Exit codes: 0 fine (check: no finding; suggest: done or nothing to do),\n" +
-			"1 check found something, 2 error (bad config, refused request, failed write: nothing written).",
+		Description: "Exit codes: 0 fine (check: no finding; suggest: done or nothing to do; verify: all as expected),\n" +
+			"1 check found something or verify a target that did not answer SSH-2.0,\n" +
+			"2 error (bad config, refused request, failed write: nothing written).",
 		Flags:                globalFlags(),
 		Writer:               stdout,
 		ErrWriter:            stderr,
