@@ -44,21 +44,21 @@ func suggestCommand(e *env) *cli.Command {
 }
 
 type suggestReport struct {
-	Port       int      `json:"port"`
-	Previous   []int    `json:"previous"`
-	Ports      []int    `json:"ports"`
-	Changed    bool     `json:"changed"`
-	Applied    bool     `json:"applied"`
-	Validated  bool     `json:"validated"`
-	Diff       string   `json:"diff"`
-	Files      []string `json:"files"`
-	Backups    []string `json:"backups"`
-	Why        []string `json:"why"`
-	Notes      []string `json:"notes"`
+	Port       int            `json:"port"`
+	Previous   []int          `json:"previous"`
+	Ports      []int          `json:"ports"`
+	Changed    bool           `json:"changed"`
+	Applied    bool           `json:"applied"`
+	Validated  bool           `json:"validated"`
+	Diff       string         `json:"diff"`
+	Files      []string       `json:"files"`
+	Backups    []string       `json:"backups"`
+	Why        []string       `json:"why"`
+	Notes      []string       `json:"notes"`
 	Phase      string         `json:"phase"`
 	NextSteps  []suggest.Step `json:"next_steps"`
-	Compromise bool     `json:"compromise"`
-	Forced     bool     `json:"forced"`
+	Compromise bool           `json:"compromise"`
+	Forced     bool           `json:"forced"`
 }
 
 func runSuggest(c *cli.Context, e *env) error {

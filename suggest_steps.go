@@ -113,4 +113,3 @@ func printSteps(w io.Writer, r *suggestReport) {
 func without(ps []int, p int) []int {
 	return slices.DeleteFunc(slices.Clone(ps), func(q int) bool { return q == p })
 }
-

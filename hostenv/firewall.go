@@ -36,6 +36,9 @@ type UFW struct {
 	// OldRules are the rules allowing an old port from anywhere, as
 	// `ufw delete` takes them: "allow 22/tcp", "limit OpenSSH".
 	OldRules []UFWRule `json:"old_rules"`
+	// RuleFiles are ufw's saved rule files present ("/etc/ufw/user.rules",
+	// "/etc/ufw/user6.rules").
+	RuleFiles []string `json:"rule_files"`
 }
 
 // UFWRule is one ufw rule that lets an old port in.
@@ -138,9 +141,14 @@ func (d *detector) firewall() Firewall {
 }
 
 func (d *detector) ufw() *UFW {
-	u := &UFW{OldRules: []UFWRule{}}
+	u := &UFW{OldRules: []UFWRule{}, RuleFiles: []string{}}
 	for _, f := range []string{"etc/ufw/user.rules", "etc/ufw/user6.rules"} {
-		sc := bufio.NewScanner(bytes.NewReader(d.read(f)))
+		b := d.read(f)
+		if b == nil {
+			continue
+		}
+		u.RuleFiles = append(u.RuleFiles, "/"+f)
+		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
 			l, ok := strings.CutPrefix(sc.Text(), "### tuple ### ")
 			if !ok {
@@ -364,9 +372,28 @@ func isFinalDrop(spec string) bool {
 func (r NftRule) Insert(port int) string {
 	switch {
 	case r.Text != "" && r.Handle > 0:
-		return fmt.Sprintf("nft insert rule %s handle %d %s", r.Chain, r.Handle, strings.ReplaceAll(r.Text, "{PORT}", strconv.Itoa(port)))
+		return fmt.Sprintf("nft insert rule %s handle %d %s", quoteWords(strings.Fields(r.Chain)), r.Handle, quoteWords(strings.Fields(strings.ReplaceAll(r.Text, "{PORT}", strconv.Itoa(port)))))
 	case r.Text != "" || r.JSON == "":
-		return fmt.Sprintf("nft insert rule %s %s", r.Chain, strings.ReplaceAll(r.Text, "{PORT}", strconv.Itoa(port)))
+		return fmt.Sprintf("nft insert rule %s %s", quoteWords(strings.Fields(r.Chain)), quoteWords(strings.Fields(strings.ReplaceAll(r.Text, "{PORT}", strconv.Itoa(port)))))
 	}
-	return fmt.Sprintf("echo '%s' | nft -j -f -", strings.ReplaceAll(r.JSON, strconv.Itoa(jsonPortMark), strconv.Itoa(port)))
+	j := strings.ReplaceAll(r.JSON, strconv.Itoa(jsonPortMark), strconv.Itoa(port))
+	return "echo '" + strings.ReplaceAll(j, "'", `'\''`) + "' | nft -j -f -"
 }
+
+// quoteWords quotes each word for a POSIX shell where it needs it and
+// joins them with spaces (nft joins its arguments again before parsing).
+func quoteWords(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		if w != "" && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
+			q[i] = w
+			continue
+		}
+		q[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+// SplitWords splits a line into words as a shell or a unit file would:
+// white space separates, double and single quotes group.
+func SplitWords(s string) []string { return splitWords(s) }

@@ -171,9 +171,15 @@ func (b *stepBuilder) firewallOpen() {
 		}
 		why := fmt.Sprintf("ufw is enabled (/etc/ufw/ufw.conf): open %d/tcp before sshd listens there", n)
 		if b.f.Image {
-			b.add("firewall", why+"; ufw is not running here, so the rule goes into its saved rules as `ufw allow` writes it", whenImage,
-				ufwRuleEdit(b.in("/etc/ufw/user.rules"), action, n, "0.0.0.0/0", "ufw-user-input"),
-				ufwRuleEdit(b.in("/etc/ufw/user6.rules"), action, n, "::/0", "ufw6-user-input"))
+			var cmds []string
+			for _, f := range fw.UFW.RuleFiles {
+				if strings.HasSuffix(f, "6.rules") {
+					cmds = append(cmds, ufwRuleEdit(b.in(f), action, n, "::/0", "ufw6-user-input"))
+				} else {
+					cmds = append(cmds, ufwRuleEdit(b.in(f), action, n, "0.0.0.0/0", "ufw-user-input"))
+				}
+			}
+			b.add("firewall", why+"; ufw is not running here, so the rule goes into its saved rules as `ufw allow` writes it", whenImage, cmds...)
 			return
 		}
 		b.add("firewall", why, whenBefore, fmt.Sprintf("ufw %s %d/tcp", action, n))
@@ -182,11 +188,11 @@ func (b *stepBuilder) firewallOpen() {
 		why := fmt.Sprintf("firewalld is enabled; %s is %s: open %d/tcp there", quoteZone(z), fw.Firewalld.ZoneFrom, n)
 		if b.f.Image {
 			b.add("firewall", why+" (firewall-offline-cmd writes the image's configuration only)", whenImage,
-				b.chroot(fmt.Sprintf("firewall-offline-cmd --zone=%s --add-port=%d/tcp", z, n)))
+				b.chroot(fmt.Sprintf("firewall-offline-cmd --zone=%s --add-port=%d/tcp", shellQuote(z), n)))
 			return
 		}
 		b.add("firewall", why, whenBefore,
-			fmt.Sprintf("firewall-cmd --permanent --zone=%s --add-port=%d/tcp", z, n), "firewall-cmd --reload")
+			fmt.Sprintf("firewall-cmd --permanent --zone=%s --add-port=%d/tcp", shellQuote(z), n), "firewall-cmd --reload")
 	case hostenv.FirewallNftables:
 		b.nftOpen(fw.Nft)
 	case hostenv.FirewallIPTables:
@@ -252,7 +258,7 @@ func (b *stepBuilder) nftOpen(n *hostenv.Nft) {
 	default:
 		why += " at the top of the chain, before any drop"
 		if n.Live {
-			live = append(live, fmt.Sprintf("nft insert rule %s tcp dport %d accept", n.Chain, nw))
+			live = append(live, fmt.Sprintf("nft insert rule %s tcp dport %d accept", shellWords(strings.Fields(n.Chain)), nw))
 		}
 		if n.ChainAt.File != "" {
 			indent := n.ChainAt.Text[:len(n.ChainAt.Text)-len(strings.TrimLeft(n.ChainAt.Text, " \t"))]
@@ -290,7 +296,7 @@ func (b *stepBuilder) iptablesOpen(ipt *hostenv.IPTables) {
 		if rule != nil {
 			spec := strings.ReplaceAll(rule.Spec, "{PORT}", nw)
 			why += fmt.Sprintf(" just before the rule for %d", rule.Port)
-			live = append(live, fmt.Sprintf("%s -I INPUT %d %s", f.Command, rule.Number, spec))
+			live = append(live, fmt.Sprintf("%s -I INPUT %d %s", f.Command, rule.Number, shellWords(hostenv.SplitWords(spec))))
 			persist = append(persist, fmt.Sprintf("sed -i '%di\\-A INPUT %s' %s", rule.At.Line, sedText(spec), shellQuote(b.in(f.File))))
 			b.noteInsert(f.File, rule.At.Line)
 		} else {
@@ -373,12 +379,13 @@ func (b *stepBuilder) reserve() {
 	items = append(items, strconv.Itoa(b.f.New))
 	list := strings.Join(items, ",")
 	why := fmt.Sprintf("%d lies in the ephemeral range: reserve it so the kernel never hands it to an outgoing connection (the existing list is kept)", b.f.New)
+	mkdir := "mkdir -p " + shellQuote(b.in("/etc/sysctl.d"))
 	persist := fmt.Sprintf("echo 'net.ipv4.ip_local_reserved_ports = %s' > %s", list, shellQuote(b.in("/etc/sysctl.d/99-sshport-reserved-ports.conf")))
 	if b.f.Image {
-		b.add("reserve-port", why, whenImage, persist)
+		b.add("reserve-port", why, whenImage, mkdir, persist)
 		return
 	}
-	b.add("reserve-port", why, whenBefore, "sysctl -w net.ipv4.ip_local_reserved_ports="+list, persist)
+	b.add("reserve-port", why, whenBefore, "sysctl -w net.ipv4.ip_local_reserved_ports="+list, mkdir, persist)
 }
 
 func (b *stepBuilder) apply() {
@@ -434,12 +441,12 @@ func (b *stepBuilder) reload() {
 		b.add("reload", why, whenReload, "systemctl daemon-reload", "systemctl restart "+sd.Socket)
 	case sd.Present && sd.SocketEnabled:
 		dir := "/etc/systemd/system/" + sd.Socket + ".d"
-		content := "[Socket]\\nListenStream=\\n"
+		content := "[Socket]\nListenStream=\n"
 		for _, p := range f.Ports {
-			content += "ListenStream=" + strconv.Itoa(p) + "\\n"
+			content += "ListenStream=" + strconv.Itoa(p) + "\n"
 		}
 		why := fmt.Sprintf("%s is enabled: systemd, not sshd, holds the port, and no generator updates it: a drop-in replaces its ListenStream with %s", sd.Socket, ports(f.Ports))
-		cmds := []string{"mkdir -p " + shellQuote(b.in(dir)), fmt.Sprintf("printf '%s' > %s", content, shellQuote(b.in(dir+"/sshport.conf")))}
+		cmds := []string{"mkdir -p " + shellQuote(b.in(dir)), printfTo(content, b.in(dir+"/sshport.conf"))}
 		if f.Image {
 			b.add("socket", why, whenImage, cmds...)
 			return
@@ -501,7 +508,7 @@ func (b *stepBuilder) execPort() {
 		why += "; the vendor unit stays as shipped: a drop-in overrides ExecStart"
 		_, cmdline, _ := strings.Cut(newLine, "=")
 		cmds = append(cmds, "mkdir -p "+shellQuote(b.in(dir)),
-			fmt.Sprintf("printf '[Service]\\nExecStart=\\nExecStart=%s\\n' > %s", strings.ReplaceAll(cmdline, "%", "%%"), shellQuote(b.in(dir+"/sshport-port.conf"))))
+			printfTo("[Service]\nExecStart=\nExecStart="+cmdline+"\n", b.in(dir+"/sshport-port.conf")))
 	}
 	if b.f.Image {
 		b.add("unit", why, whenImage, cmds...)
@@ -570,10 +577,10 @@ func (b *stepBuilder) fail2ban() {
 			cmds = append(cmds, fmt.Sprintf("sed -i '%dc\\%s' %s", j.PortAt.Line, sedText(strings.TrimRight(k, " \t")+" = "+nv), shellQuote(b.in(j.PortAt.File))))
 			continue
 		}
-		override = append(override, fmt.Sprintf("[%s]\\nport = %s\\n", j.Name, nv))
+		override = append(override, fmt.Sprintf("[%s]\nport = %s\n", j.Name, nv))
 	}
 	if len(override) > 0 {
-		cmds = append(cmds, fmt.Sprintf("printf '%s' > %s", strings.Join(override, "\\n"), shellQuote(b.in("/etc/fail2ban/jail.d/sshport.local"))))
+		cmds = append(cmds, "mkdir -p "+shellQuote(b.in("/etc/fail2ban/jail.d")), printfTo(strings.Join(override, "\n"), b.in("/etc/fail2ban/jail.d/sshport.local")))
 	}
 	if len(cmds) == 0 {
 		return
@@ -663,7 +670,7 @@ func (b *stepBuilder) firewallClose() {
 			cmds = nil
 			for _, r := range fw.UFW.OldRules {
 				if slices.Contains(b.dropped, r.Port) {
-					for _, file := range []string{"/etc/ufw/user.rules", "/etc/ufw/user6.rules"} {
+					for _, file := range fw.UFW.RuleFiles {
 						cmds = append(cmds, fmt.Sprintf("sed -i '/^### tuple ### %s .* %d /,/^$/d' %s", r.Action, r.Port, shellQuote(b.in(file))))
 					}
 				}
@@ -671,9 +678,9 @@ func (b *stepBuilder) firewallClose() {
 		}
 	case hostenv.FirewallFirewalld:
 		z := fw.Firewalld.Zone
-		base := "firewall-cmd --permanent --zone=" + z
+		base := "firewall-cmd --permanent --zone=" + shellQuote(z)
 		if b.f.Image {
-			base = b.chroot("firewall-offline-cmd --zone=" + z)
+			base = b.chroot("firewall-offline-cmd --zone=" + shellQuote(z))
 		}
 		for _, p := range b.dropped {
 			if p == 22 && slices.Contains(fw.Firewalld.Services, "ssh") {
@@ -693,7 +700,7 @@ func (b *stepBuilder) firewallClose() {
 				continue
 			}
 			if r.Handle > 0 && !b.f.Image {
-				cmds = append(cmds, fmt.Sprintf("nft delete rule %s handle %d", r.Chain, r.Handle))
+				cmds = append(cmds, fmt.Sprintf("nft delete rule %s handle %d", shellWords(strings.Fields(r.Chain)), r.Handle))
 			}
 			if r.At.File != "" {
 				cmds = append(cmds, fmt.Sprintf("sed -i '%dd' %s", b.shifted(r.At.File, r.At.Line), shellQuote(b.in(r.At.File))))
@@ -707,7 +714,7 @@ func (b *stepBuilder) firewallClose() {
 					continue
 				}
 				if !b.f.Image {
-					cmds = append(cmds, fmt.Sprintf("%s -D INPUT %s", f.Command, strings.ReplaceAll(r.Spec, "{PORT}", strconv.Itoa(r.Port))))
+					cmds = append(cmds, fmt.Sprintf("%s -D INPUT %s", f.Command, shellWords(hostenv.SplitWords(strings.ReplaceAll(r.Spec, "{PORT}", strconv.Itoa(r.Port))))))
 				}
 				cmds = append(cmds, fmt.Sprintf("sed -i '%dd' %s", b.shifted(r.At.File, r.At.Line), shellQuote(b.in(r.At.File))))
 			}
@@ -743,6 +750,22 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// shellWords quotes each word for a POSIX shell and joins them.
+func shellWords(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = shellQuote(w)
+	}
+	return strings.Join(q, " ")
+}
+
+// printfTo returns a printf command writing content to file: content is
+// escaped for printf's format (backslash, percent, newline) and the shell.
+func printfTo(content, file string) string {
+	f := strings.NewReplacer(`\`, `\\`, "%", "%%", "\n", `\n`).Replace(content)
+	return "printf '" + strings.ReplaceAll(f, "'", `'\''`) + "' > " + shellQuote(file)
 }
 
 // ShellQuote quotes s for a POSIX shell when it needs it.

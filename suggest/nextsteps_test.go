@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -244,4 +245,141 @@ func checkImageSafe(t *testing.T, steps []Step, root string) {
 			}
 		}
 	}
+}
+
+// TestNextStepsEditsWork runs each fixture's file-editing commands (sed,
+// printf, mkdir, echo) on a copy of its tree, then reads the tree back: the
+// firewall lets the new port in (nftables and iptables before the final
+// drop), the unit's -p, the socket and fail2ban's jails follow the new
+// ports, and closing steps remove the old port's rules.
+func TestNextStepsEditsWork(t *testing.T) {
+	if _, err := exec.LookPath("sed"); err != nil {
+		t.Skip("no sed")
+	}
+	files, _ := filepath.Glob("testdata/nextsteps/*.txtar")
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			fx := readFixture(t, file)
+			steps := fx.steps()
+			dir := t.TempDir()
+			for name, f := range fx.fsys {
+				p := filepath.Join(dir, filepath.FromSlash(name))
+				if f.Mode.IsDir() {
+					_ = os.MkdirAll(p, 0o755)
+					continue
+				}
+				_ = os.MkdirAll(filepath.Dir(p), 0o755)
+				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ran := map[string]bool{}
+			for _, s := range steps {
+				for _, c := range s.Commands {
+					if !slices.ContainsFunc([]string{"sed -i ", "printf ", "mkdir -p ", "echo 'net"}, func(p string) bool { return strings.HasPrefix(c, p) }) {
+						continue
+					}
+					w := strings.Fields(c)
+					target := strings.Trim(w[len(w)-1], "'")
+					var local string
+					if fx.facts.Image {
+						local = filepath.Join(dir, strings.TrimPrefix(target, fx.facts.Root))
+					} else {
+						local = filepath.Join(dir, target)
+					}
+					cmd := strings.TrimSuffix(c, w[len(w)-1]) + "'" + local + "'"
+					if out, err := exec.Command("sh", "-c", cmd).CombinedOutput(); err != nil {
+						t.Fatalf("step %s: %s: %v\n%s", s.ID, cmd, err, out)
+					}
+					ran[s.ID] = true
+				}
+			}
+			after := hostenv.Detect(context.Background(), os.DirFS(dir), hostenv.Options{OldPorts: []int{fx.facts.New}, NewPort: fx.facts.New})
+			dropped := minus(fx.facts.Old, fx.facts.Ports)
+			gone := hostenv.Detect(context.Background(), os.DirFS(dir), hostenv.Options{OldPorts: dropped})
+			if ran["firewall"] {
+				fw := after.Firewall
+				switch fw.Kind {
+				case hostenv.FirewallNftables:
+					i := slices.IndexFunc(fw.Nft.Rules, func(r hostenv.NftRule) bool { return r.At.File != "" })
+					if i < 0 {
+						t.Fatalf("no rule for %d in the ruleset file after the firewall step", fx.facts.New)
+					}
+					lines := strings.Split(readLocal(t, dir, fw.Nft.Rules[i].At.File), "\n")
+					drop := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == "counter drop" || strings.TrimSpace(l) == "drop" })
+					if drop >= 0 && fw.Nft.Rules[i].At.Line-1 > drop {
+						t.Errorf("rule for %d at line %d, after the final drop at line %d", fx.facts.New, fw.Nft.Rules[i].At.Line, drop+1)
+					}
+				case hostenv.FirewallIPTables:
+					for _, f := range fw.IPTables.Files {
+						if f.Filters && len(f.Rules) == 0 {
+							t.Errorf("%s: no rule for %d", f.File, fx.facts.New)
+						}
+					}
+				case hostenv.FirewallUFW:
+					if len(fw.UFW.OldRules) == 0 {
+						t.Errorf("ufw's rules do not allow %d: %+v", fx.facts.New, fw.UFW)
+					}
+				}
+			}
+			if ran["fail2ban"] {
+				if len(after.Fail2ban.Jails) == 0 {
+					t.Errorf("no jail guards %d after the fail2ban step", fx.facts.New)
+				}
+				for _, j := range after.Fail2ban.Jails {
+					for _, p := range dropped {
+						if portListHasTest(j.Port, p) {
+							t.Errorf("jail %s still guards %d: %s", j.Name, p, j.Port)
+						}
+					}
+				}
+			}
+			if ran["unit"] || ran["reload"] && len(fx.steps()) > 0 && slices.ContainsFunc(steps, func(s Step) bool { return strings.Contains(strings.Join(s.Commands, "\n"), "ExecStart") }) {
+				if !slices.Equal(after.Systemd.ExecPorts, fx.facts.Ports) {
+					t.Errorf("ExecStart ports after the edit: %v, want %v", after.Systemd.ExecPorts, fx.facts.Ports)
+				}
+			}
+			if ran["socket"] || ran["reload"] && slices.ContainsFunc(steps, func(s Step) bool { return strings.Contains(strings.Join(s.Commands, "\n"), "ListenStream") }) {
+				b := readLocal(t, dir, "/etc/systemd/system/"+after.Systemd.Socket+".d/sshport.conf")
+				want := "[Socket]\nListenStream=\n"
+				for _, p := range fx.facts.Ports {
+					want += "ListenStream=" + strconv.Itoa(p) + "\n"
+				}
+				if b != want {
+					t.Errorf("socket drop-in:\n%s\nwant:\n%s", b, want)
+				}
+			}
+			if ran["firewall-close"] {
+				switch fw := gone.Firewall; fw.Kind {
+				case hostenv.FirewallNftables:
+					if slices.ContainsFunc(fw.Nft.Rules, func(r hostenv.NftRule) bool { return r.At.File != "" }) {
+						t.Errorf("the ruleset file still accepts %v: %+v", dropped, fw.Nft.Rules)
+					}
+				case hostenv.FirewallUFW:
+					if len(fw.UFW.OldRules) > 0 {
+						t.Errorf("ufw still allows %v: %+v", dropped, fw.UFW.OldRules)
+					}
+				}
+			}
+		})
+	}
+}
+
+func readLocal(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func portListHasTest(list string, p int) bool {
+	for _, it := range strings.Split(list, ",") {
+		it = strings.TrimSpace(it)
+		if it == strconv.Itoa(p) || it == "ssh" && p == 22 {
+			return true
+		}
+	}
+	return false
 }
