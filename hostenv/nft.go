@@ -105,6 +105,9 @@ func (d *detector) nftFile(n *Nft, name string, depth int) {
 		if !input {
 			continue
 		}
+		if idx := indexOf(f, "policy"); idx >= 0 && idx+1 < len(f) && f[idx+1] == "drop" {
+			n.Filters = true
+		}
 		t := strings.TrimSpace(l)
 		if t == "drop" || t == "reject" || strings.HasPrefix(t, "reject ") || strings.HasSuffix(t, "counter drop") {
 			n.Filters = true

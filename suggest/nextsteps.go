@@ -248,8 +248,9 @@ func (b *stepBuilder) nftOpen(n *hostenv.Nft) {
 	switch {
 	case rule != nil:
 		why += fmt.Sprintf(" next to the rule for %d, before any final drop", rule.Port)
-		if n.Live {
-			live = append(live, rule.Insert(nw))
+		live = append(live, rule.Insert(nw))
+		if !n.Live {
+			why += " (the live ruleset was not read, so the running rule goes first in the chain)"
 		}
 		if rule.At.File != "" {
 			persist = append(persist, fmt.Sprintf("sed -i '%di\\%s' %s", rule.At.Line, sedText(rule.FileLine(nw)), shellQuote(b.in(rule.At.File))))
@@ -257,9 +258,7 @@ func (b *stepBuilder) nftOpen(n *hostenv.Nft) {
 		}
 	default:
 		why += " at the top of the chain, before any drop"
-		if n.Live {
-			live = append(live, fmt.Sprintf("nft insert rule %s tcp dport %d accept", shellWords(strings.Fields(n.Chain)), nw))
-		}
+		live = append(live, fmt.Sprintf("nft insert rule %s tcp dport %d accept", shellWords(strings.Fields(n.Chain)), nw))
 		if n.ChainAt.File != "" {
 			indent := n.ChainAt.Text[:len(n.ChainAt.Text)-len(strings.TrimLeft(n.ChainAt.Text, " \t"))]
 			persist = append(persist, fmt.Sprintf("sed -i '%da\\%s' %s", n.ChainAt.Line, sedText(indent+"tcp dport "+strconv.Itoa(nw)+" accept"), shellQuote(b.in(n.ChainAt.File))))
@@ -695,18 +694,23 @@ func (b *stepBuilder) firewallClose() {
 		}
 		why = fmt.Sprintf("firewalld's zone %s still lets %s in", z, ports(b.dropped))
 	case hostenv.FirewallNftables:
+		why = "nftables still accepts " + ports(b.dropped)
 		for _, r := range fw.Nft.Rules {
 			if !slices.Contains(b.dropped, r.Port) {
 				continue
 			}
 			if r.Handle > 0 && !b.f.Image {
 				cmds = append(cmds, fmt.Sprintf("nft delete rule %s handle %d", shellWords(strings.Fields(r.Chain)), r.Handle))
+			} else if !b.f.Image && !fw.Nft.Live {
+				why2 := fmt.Sprintf("; the live ruleset was not read: `nft -a list chain %s` shows the running rule's handle, then `nft delete rule %s handle N`", r.Chain, r.Chain)
+				if !strings.Contains(why, why2) {
+					why += why2
+				}
 			}
 			if r.At.File != "" {
 				cmds = append(cmds, fmt.Sprintf("sed -i '%dd' %s", b.shifted(r.At.File, r.At.Line), shellQuote(b.in(r.At.File))))
 			}
 		}
-		why = "nftables still accepts " + ports(b.dropped)
 	case hostenv.FirewallIPTables:
 		for _, f := range fw.IPTables.Files {
 			for _, r := range f.Rules {
@@ -722,7 +726,11 @@ func (b *stepBuilder) firewallClose() {
 		why = "iptables still accepts " + ports(b.dropped)
 	}
 	if len(cmds) > 0 {
-		b.add("firewall-close", why+": close it, sshd no longer listens there", b.when(whenLast), cmds...)
+		what, more, _ := strings.Cut(why, "; ")
+		if more != "" {
+			more = "; " + more
+		}
+		b.add("firewall-close", what+": close it, sshd no longer listens there"+more, b.when(whenLast), cmds...)
 	}
 	b.add("cloud-firewall-close", fmt.Sprintf("remove %s from any cloud security group or provider firewall in front of the host", ports(b.dropped)), whenLast)
 }
