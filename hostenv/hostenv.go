@@ -70,6 +70,8 @@ type detector struct {
 	fsys  fs.FS
 	o     Options
 	notes []string
+	// nftRead counts ruleset files read (includes are bounded).
+	nftRead int
 }
 
 // read returns the file's bytes, or nil when it is missing or unreadable

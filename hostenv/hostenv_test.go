@@ -186,8 +186,8 @@ func TestSELinuxMode(t *testing.T) {
 func TestNftFile(t *testing.T) {
 	files := map[string]string{
 		"etc/systemd/system/multi-user.target.wants/nftables.service": "",
-		"etc/sysconfig/nftables.conf": "# RHEL\ninclude \"/etc/nftables/main.nft\"\n",
-		"etc/nftables/main.nft": "table ip filter {\n  chain INPUT {\n    type filter hook input priority 0; policy drop;\n    ct state established accept\n    ip saddr 10.0.0.0/8 tcp dport { ssh, 443 } ct state new accept # admins\n  }\n}\n",
+		"etc/sysconfig/nftables.conf":                                 "# RHEL\ninclude \"/etc/nftables/main.nft\"\n",
+		"etc/nftables/main.nft":                                       "table ip filter {\n  chain INPUT {\n    type filter hook input priority 0; policy drop;\n    ct state established accept\n    ip saddr 10.0.0.0/8 tcp dport { ssh, 443 } ct state new accept # admins\n  }\n}\n",
 	}
 	n := detect(files, 22).Firewall.Nft
 	if n == nil || !n.Filters || n.File != "/etc/sysconfig/nftables.conf" || n.Chain != "ip filter INPUT" || len(n.Rules) != 1 {
@@ -272,5 +272,21 @@ func TestFirewalldZoneOfInterface(t *testing.T) {
 	img := detect(files).Firewall.Firewalld
 	if img.Zone != "public" {
 		t.Errorf("image (no live route): %+v", img)
+	}
+}
+
+// TestNftIncludeLoop: a ruleset that includes itself through a glob is
+// read a bounded number of times.
+func TestNftIncludeLoop(t *testing.T) {
+	files := map[string]string{
+		"etc/systemd/system/multi-user.target.wants/nftables.service": "",
+		"etc/nftables.conf": "include \"/etc/nft.d/*.nft\"\n",
+		"etc/nft.d/a.nft":   "include \"/etc/nft.d/*.nft\"\n",
+		"etc/nft.d/b.nft":   "include \"/etc/nft.d/*.nft\"\n",
+		"etc/nft.d/c.nft":   "include \"/etc/nft.d/*.nft\"\ninclude \"/etc/nftables.conf\"\n",
+	}
+	n := detect(files, 22).Firewall.Nft
+	if n == nil || n.File != "/etc/nftables.conf" {
+		t.Fatalf("%+v", n)
 	}
 }

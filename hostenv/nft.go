@@ -51,7 +51,10 @@ var (
 // nftFile reads a ruleset file and the files it includes, looking for the
 // input chain and the rules accepting an old port.
 func (d *detector) nftFile(n *Nft, name string, depth int) {
-	if depth > 8 {
+	// Includes nest at most 8 deep and 64 files in all: a hostile image
+	// cannot make a glob include itself into a fan-out.
+	d.nftRead++
+	if depth > 8 || d.nftRead > 64 {
 		return
 	}
 	b := d.read(name)

@@ -185,7 +185,7 @@ func (b *stepBuilder) firewallOpen() {
 		b.add("firewall", why, whenBefore, fmt.Sprintf("ufw %s %d/tcp", action, n))
 	case hostenv.FirewallFirewalld:
 		z := fw.Firewalld.Zone
-		why := fmt.Sprintf("firewalld is enabled; %s is %s: open %d/tcp there", quoteZone(z), fw.Firewalld.ZoneFrom, n)
+		why := fmt.Sprintf("firewalld is enabled; zone %s is %s: open %d/tcp there", z, fw.Firewalld.ZoneFrom, n)
 		if b.f.Image {
 			b.add("firewall", why+" (firewall-offline-cmd writes the image's configuration only)", whenImage,
 				b.chroot(fmt.Sprintf("firewall-offline-cmd --zone=%s --add-port=%d/tcp", shellQuote(z), n)))
@@ -199,8 +199,6 @@ func (b *stepBuilder) firewallOpen() {
 		b.iptablesOpen(fw.IPTables)
 	}
 }
-
-func quoteZone(z string) string { return "zone " + z }
 
 // ufwRuleEdit adds an allow rule to a ufw rules file the way ufw writes it.
 func ufwRuleEdit(file, action string, port int, any, chain string) string {
@@ -649,7 +647,7 @@ func (b *stepBuilder) clients() {
 func (b *stepBuilder) finish() {
 	old := minus(b.f.Old, []int{b.f.New})
 	cmd := b.f.Sshport + " suggest --finish --apply"
-	b.add("finish", fmt.Sprintf("phase 1 of 2 done: sshd listens on %s. Phase 2 drops %s and keeps %d (running it again changes nothing); its next steps reload sshd, check %s is closed and close it in the firewall",
+	b.add("finish", fmt.Sprintf("this is phase 1 of 2: sshd listens on %s. Phase 2 drops %s and keeps %d (running it again changes nothing); its next steps reload sshd, check %s is closed and close it in the firewall",
 		ports(b.f.Ports), ports(old), b.f.New, ports(old)), whenLast, cmd)
 }
 
