@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -87,6 +88,35 @@ func suggestRun(t *testing.T, cfg string, args ...string) suggestJSON {
 	return r
 }
 
+// runPrinted runs a printed shell command (a reload step) as an admin would.
+func runPrinted(t *testing.T, cmd string) {
+	t.Helper()
+	if out, err := exec.Command("sh", "-c", cmd).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", cmd, err, out)
+	}
+}
+
+// waitPrintedVerify runs a printed `sshport ... verify ...` command
+// in-process until it succeeds.
+func waitPrintedVerify(t *testing.T, d *sshdtest.Daemon, cmd string) string {
+	t.Helper()
+	args, ok := strings.CutPrefix(cmd, "sshport ")
+	if !ok || strings.ContainsAny(args, "'\"$") {
+		t.Fatalf("not a plain sshport command: %s", cmd)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, out, errb := sshport(t, strings.Fields(args)...)
+		if code == 0 {
+			return out
+		}
+		if time.Now().After(deadline) || d.Exited() {
+			t.Fatalf("%s: exit %d\n%s%s", cmd, code, out, errb)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func stepCommands(steps []suggest.Step, id string) []string {
 	i := slices.IndexFunc(steps, func(s suggest.Step) bool { return s.ID == id })
 	if i < 0 {
@@ -136,8 +166,9 @@ func TestMigrationWithRealSSHD(t *testing.T) {
 	if again.Changed || again.Applied {
 		t.Errorf("phase 1 twice changed something: %+v", again)
 	}
-	d.HUP(t)
-	out = waitVerify(t, d, "--port", strconv.Itoa(old), "--port", strconv.Itoa(nw))
+	// The printed reload step signals this sshd through its PidFile.
+	runPrinted(t, stepCommands(p1.NextSteps, "reload")[0])
+	out = waitPrintedVerify(t, d, verifyCmd)
 	if strings.Count(out, "SSH-2.0-OpenSSH") != 2 {
 		t.Fatalf("after phase 1 both ports must answer:\n%s", out)
 	}
@@ -162,7 +193,7 @@ func TestMigrationWithRealSSHD(t *testing.T) {
 		t.Errorf("config after phase 2:\n%s\nwant:\n%s", b, want)
 	}
 	d.HUP(t)
-	out = waitVerify(t, d, "--port", strconv.Itoa(nw), "--closed", strconv.Itoa(old))
+	out = waitPrintedVerify(t, d, stepCommands(p2.NextSteps, "verify")[0])
 	if !strings.Contains(out, "closed as expected") {
 		t.Errorf("verify after phase 2:\n%s", out)
 	}

@@ -69,13 +69,10 @@ func stepFacts(c *cli.Context, t target, cfg *sshcfg.Config, r *suggestReport, f
 	if facts.OS == "linux" && facts.Ephemeral.Contains(r.Port) {
 		f.Reserve = true
 	}
-	f.Host = hostenv.Detect(c.Context, sshcfg.Root(t.root), hostenv.Options{Live: !t.image, OldPorts: r.Previous, NewPort: r.Port, Runner: hostRunner})
+	// Live, hostenv may run `nft -j list ruleset` and `semanage port -l`.
+	f.Host = hostenv.Detect(c.Context, sshcfg.Root(t.root), hostenv.Options{Live: !t.image, OldPorts: r.Previous, NewPort: r.Port})
 	return f
 }
-
-// hostRunner runs the live commands hostenv asks (nft, semanage); tests
-// replace it.
-var hostRunner hostenv.Runner = hostenv.ExecRunner{}
 
 // pidFile returns the PidFile sshd's configuration sets, "" when unset.
 func pidFile(cfg *sshcfg.Config) string {
