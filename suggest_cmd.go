@@ -164,7 +164,7 @@ func runSuggest(c *cli.Context, e *env) error {
 		case len(safe) > 0 && c.Bool("keep-old"):
 			rep.Port = safe[0]
 			rep.Phase = string(suggest.PhaseKeepOld)
-			rep.Why = append(rep.Why, fmt.Sprintf("phase 1 is done: sshd already listens on the safe port %d beside the old ones (%s); phase 2 drops them: %s suggest --finish --apply", safe[0], intsJoin(current), t.invocation()))
+			rep.Why = append(rep.Why, fmt.Sprintf("phase 1 is done: sshd already listens on the safe port %d beside the old ones (%s); phase 2 drops them: %s suggest --finish --apply", safe[0], intsJoin(without(current, safe[0])), t.invocation()))
 			return e.finishSuggest(t, rep)
 		case len(safe) > 0:
 			// Finishing a migration: keep the safe port sshd already
