@@ -192,6 +192,12 @@ func TestMigrationWithRealSSHD(t *testing.T) {
 	if want := strings.Replace(conf, fmt.Sprintf("Port %d\n", old), fmt.Sprintf("Port %d\n", nw), 1); string(b) != want {
 		t.Errorf("config after phase 2:\n%s\nwant:\n%s", b, want)
 	}
+	// Before the reload, phase 2 run again writes nothing but sees the
+	// running sshd still on the old port and says to reload.
+	pending := suggestRun(t, cfg, "--finish", "--apply", "--sshd", sshd)
+	if pending.Changed || pending.Applied || len(stepCommands(pending.NextSteps, "reload")) == 0 || !slices.Equal(pending.Previous, []int{nw, old}) {
+		t.Errorf("phase 2 again before the reload: %+v", pending)
+	}
 	d.HUP(t)
 	out = waitPrintedVerify(t, d, stepCommands(p2.NextSteps, "verify")[0])
 	if !strings.Contains(out, "closed as expected") {
@@ -203,7 +209,7 @@ func TestMigrationWithRealSSHD(t *testing.T) {
 	}
 	// Phase 2 again: nothing left to do, nothing written.
 	done := suggestRun(t, cfg, "--finish", "--apply", "--sshd", sshd)
-	if done.Changed || done.Applied || done.Phase != "finish" {
+	if done.Changed || done.Applied || done.Phase != "finish" || len(done.NextSteps) != 0 {
 		t.Errorf("phase 2 twice: %+v", done)
 	}
 	if b2, _ := os.ReadFile(cfg); !bytes.Equal(b, b2) {

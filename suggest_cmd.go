@@ -155,7 +155,21 @@ func runSuggest(c *cli.Context, e *env) error {
 		case len(safe) > 0 && len(safe) == len(current) && c.Bool("finish"):
 			rep.Port = current[0]
 			rep.Phase = string(suggest.PhaseFinish)
-			rep.Why = append(rep.Why, fmt.Sprintf("the migration is finished: sshd listens only on %s", intsJoin(current)))
+			rep.Why = append(rep.Why, fmt.Sprintf("the migration is finished: sshd is configured for %s only", intsJoin(current)))
+			if !t.image {
+				// The running sshd may still hold a dropped port: then
+				// the reload of phase 2 has not happened yet.
+				stale, err := e.staleSSHDPorts(c, cfg, current)
+				if err != nil {
+					return &exitErr{code: exitError, err: err}
+				}
+				if len(stale) > 0 {
+					rep.Why = append(rep.Why, fmt.Sprintf("the running sshd still listens on %s: reload it (next steps)", intsJoin(stale)))
+					rep.Previous, rep.Applied = append(slices.Clone(current), stale...), true
+					rep.NextSteps = suggest.NextSteps(stepFacts(c, t, cfg, rep, facts))
+					rep.Applied = false
+				}
+			}
 			return e.finishSuggest(t, rep)
 		case len(safe) > 0 && len(safe) == len(current):
 			rep.Port = current[0]
@@ -307,6 +321,7 @@ func printSuggest(w io.Writer, r *suggestReport) {
 		for _, why := range r.Why {
 			fmt.Fprintf(w, "  %s\n", why)
 		}
+		printSteps(w, r)
 		return
 	}
 	fmt.Fprintf(w, "Suggested port: %d (now: %s)\n", r.Port, intsJoin(r.Previous))

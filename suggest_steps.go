@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -109,4 +112,43 @@ func printSteps(w io.Writer, r *suggestReport) {
 
 func without(ps []int, p int) []int {
 	return slices.DeleteFunc(slices.Clone(ps), func(q int) bool { return q == p })
+}
+
+// staleSSHDPorts returns the ports the running sshd (the pid in its
+// PidFile) listens on beside the configured ones: after phase 2 they say
+// the reload has not happened yet.
+func (e *env) staleSSHDPorts(c *cli.Context, cfg *sshcfg.Config, configured []int) ([]int, error) {
+	all, err := e.prober.Probe(c.Context, checker.Request{Live: true})
+	if err != nil {
+		return nil, err
+	}
+	var others []int
+	for _, l := range all.Listeners {
+		if !slices.Contains(configured, l.Port) && !slices.Contains(others, l.Port) {
+			others = append(others, l.Port)
+		}
+	}
+	if len(others) == 0 {
+		return nil, nil
+	}
+	owned, err := e.prober.Probe(c.Context, checker.Request{Live: true, Owners: others})
+	if err != nil {
+		return nil, err
+	}
+	pid := 0
+	pf := pidFile(cfg)
+	if pf == "" {
+		pf = "/run/sshd.pid"
+	}
+	if b, err := os.ReadFile(pf); err == nil {
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	var stale []int
+	for _, l := range owned.Listeners {
+		if pid > 0 && l.PID == pid && slices.Contains(others, l.Port) && !slices.Contains(stale, l.Port) {
+			stale = append(stale, l.Port)
+		}
+	}
+	slices.Sort(stale)
+	return stale, nil
 }
