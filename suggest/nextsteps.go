@@ -313,8 +313,12 @@ func (b *stepBuilder) iptablesOpen(ipt *hostenv.IPTables) {
 
 func (b *stepBuilder) cloud() {
 	why := fmt.Sprintf("a cloud security group or provider firewall in front of this host must allow %d/tcp too (sshport cannot see it)", b.f.New)
-	if b.f.Host.Firewall.Kind == "" {
-		why = fmt.Sprintf("no host firewall was found enabled; a cloud security group or provider firewall in front of this host must allow %d/tcp (sshport cannot see it)", b.f.New)
+	opened := slices.ContainsFunc(b.steps, func(s Step) bool { return s.ID == "firewall" })
+	switch kind := b.f.Host.Firewall.Kind; {
+	case kind == "":
+		why = "no host firewall was found enabled; " + strings.Replace(why, " too ", " ", 1)
+	case !opened:
+		why = kind + " is enabled but does not drop input here, so it needs no rule; " + strings.Replace(why, " too ", " ", 1)
 	}
 	when := whenBefore
 	if b.f.Image {
