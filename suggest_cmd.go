@@ -269,7 +269,9 @@ func runSuggest(c *cli.Context, e *env) error {
 		}
 	}
 	rep.Phase = string(phaseOf(c, rep))
-	rep.NextSteps = suggest.NextSteps(stepFacts(c, t, cfg, rep, facts))
+	sf := stepFacts(c, t, cfg, rep, facts)
+	rep.NextSteps = suggest.NextSteps(sf)
+	rep.Notes = append(rep.Notes, sf.Host.Notes...)
 	return e.finishSuggest(t, rep)
 }
 
