@@ -472,13 +472,14 @@ func (b *stepBuilder) reload() {
 	}
 }
 
-var execPortRE = regexp.MustCompile(`(\s)(-p\s*|-o\s*Port=)(\d+)`)
+// execPortRE finds -p N, -pN, -o Port=N in an ExecStart line or an
+// EnvironmentFile assignment (SSHD_OPTS="-p 22").
+var execPortRE = regexp.MustCompile(`(^|[\s"'=])(-p\s*|-o\s*Port=)(\d+)`)
 
 // execPort: the unit's -p replaces every Port line, so the unit changes.
 func (b *stepBuilder) execPort() {
 	sd := b.f.Host.Systemd
 	at := sd.ExecPortAt
-	last := -1
 	first := true
 	newLine := execPortRE.ReplaceAllStringFunc(at.Text, func(m string) string {
 		sub := execPortRE.FindStringSubmatch(m)
@@ -495,7 +496,7 @@ func (b *stepBuilder) execPort() {
 	if b.f.Phase == PhaseKeepOld && !slices.Contains(sd.ExecPorts, b.f.New) {
 		locs := execPortRE.FindAllStringIndex(newLine, -1)
 		if len(locs) > 0 {
-			last = locs[len(locs)-1][1]
+			last := locs[len(locs)-1][1]
 			newLine = newLine[:last] + " -p " + strconv.Itoa(b.f.New) + newLine[last:]
 		}
 	}

@@ -383,3 +383,44 @@ func portListHasTest(list string, p int) bool {
 	}
 	return false
 }
+
+// TestExecPortEdit: the line that gives sshd -p is rewritten for each
+// phase, wherever the -p is written.
+func TestExecPortEdit(t *testing.T) {
+	tests := []struct {
+		name, line string
+		phase      Phase
+		old, ports []int
+		want       string
+	}{
+		{"drop-in, phase 1", "ExecStart=/usr/sbin/sshd -D -p 22 $SSHD_OPTS", PhaseKeepOld, []int{22}, []int{22, 20022}, "ExecStart=/usr/sbin/sshd -D -p 22 -p 20022 $SSHD_OPTS"},
+		{"drop-in, phase 2", "ExecStart=/usr/sbin/sshd -D -p 22 -p 20022 $SSHD_OPTS", PhaseFinish, []int{22, 20022}, []int{20022}, "ExecStart=/usr/sbin/sshd -D -p 20022 $SSHD_OPTS"},
+		{"glued, one go", "ExecStart=/usr/sbin/sshd -D -p22", PhaseMove, []int{22}, []int{20022}, "ExecStart=/usr/sbin/sshd -D -p20022"},
+		{"-o Port=, one go", "ExecStart=/usr/sbin/sshd -D -o Port=2222", PhaseMove, []int{2222}, []int{20022}, "ExecStart=/usr/sbin/sshd -D -o Port=20022"},
+		{"EnvironmentFile, quoted", `SSHD_OPTS="-p 22"`, PhaseMove, []int{22}, []int{20022}, `SSHD_OPTS="-p 20022"`},
+		{"EnvironmentFile, phase 1", `OPTIONS=-p 22`, PhaseKeepOld, []int{22}, []int{22, 20022}, `OPTIONS=-p 22 -p 20022`},
+		{"not a port flag", "ExecStart=/usr/sbin/sshd -D -f /etc/ssh/p22 -p 22", PhaseMove, []int{22}, []int{20022}, "ExecStart=/usr/sbin/sshd -D -f /etc/ssh/p22 -p 20022"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := StepFacts{Phase: tc.phase, Old: tc.old, Ports: tc.ports, New: 20022, Applied: true, Config: "/etc/ssh/sshd_config", DefaultConfig: true, Sshport: "sshport"}
+			f.Host.Systemd = hostenv.Systemd{Present: true, Service: "ssh.service", ExecPorts: tc.old, KillModeProcess: true,
+				ExecPortAt: hostenv.Location{File: "/etc/default/ssh", Line: 4, Text: tc.line}}
+			steps := NextSteps(f)
+			cmds := stepCmds(steps, "reload")
+			want := "sed -i '4c\\" + sedText(tc.want) + "' /etc/default/ssh"
+			if len(cmds) != 3 || cmds[0] != want || cmds[2] != "systemctl restart ssh.service" {
+				t.Errorf("reload step: %q\nwant first: %q", cmds, want)
+			}
+		})
+	}
+}
+
+func stepCmds(steps []Step, id string) []string {
+	for _, s := range steps {
+		if s.ID == id {
+			return s.Commands
+		}
+	}
+	return nil
+}
