@@ -81,11 +81,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, prober ch
 			checkCommand(e),
 			suggestCommand(e),
 			verifyCommand(e),
+			clientCommand(e),
 		},
 		OnUsageError: quietUsage,
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
-				return usageErr("unknown command %q (commands: check, suggest, verify; see sshport --help)", c.Args().First())
+				return usageErr("unknown command %q (commands: check, suggest, verify, client; see sshport --help)", c.Args().First())
 			}
 			return cli.ShowAppHelp(c)
 		},

@@ -16,7 +16,7 @@ func TestReadmeUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"--help"}, {"check", "--help"}, {"suggest", "--help"}, {"verify", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"check", "--help"}, {"suggest", "--help"}, {"verify", "--help"}, {"client", "--help"}} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), append([]string{"sshport"}, args...), &out, &errb, checker.Static{}); code != 0 {
 			t.Fatalf("sshport %v: exit %d: %s", args, code, errb.String())

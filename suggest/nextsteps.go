@@ -638,7 +638,7 @@ func stripRoot(cmd string) string {
 }
 
 func (b *stepBuilder) clients() {
-	why := fmt.Sprintf("point every client at %d: ~/.ssh/config (Host ... / Port %d), scripts, monitoring, backups, jump hosts", b.f.New, b.f.New)
+	why := fmt.Sprintf("point every client at %d: on each machine that connects, sshport client sets Port %d for this host in ~/.ssh/config and copies its trusted host key to the new port (HOST: the name used after ssh); then scripts, monitoring, backups, jump hosts", b.f.New, b.f.New)
 	when := whenClients
 	if b.f.Phase == PhaseKeepOld {
 		why += fmt.Sprintf("; sshd still answers on %s meanwhile", ports(b.f.Old))
@@ -646,7 +646,7 @@ func (b *stepBuilder) clients() {
 	if b.f.Image {
 		when = whenBoot
 	}
-	b.add("clients", why, when)
+	b.add("clients", why, when, fmt.Sprintf("sshport client --host HOST --port %d --known-hosts auto --apply", b.f.New))
 }
 
 func (b *stepBuilder) finish() {

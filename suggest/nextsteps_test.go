@@ -224,7 +224,8 @@ func checkImageSafe(t *testing.T, steps []Step, root string) {
 		for _, c := range s.Commands {
 			ok := strings.HasPrefix(c, "chroot "+root+" ") && !strings.Contains(c, "systemctl") ||
 				strings.HasPrefix(c, "sshport --root "+root+" suggest") ||
-				strings.HasPrefix(c, "sshport verify --host HOST") || strings.HasPrefix(c, "ssh -p ")
+				strings.HasPrefix(c, "sshport verify --host HOST") || strings.HasPrefix(c, "ssh -p ") ||
+				strings.HasPrefix(c, "sshport client --host HOST") // on the clients, not this host
 			for _, tool := range []string{"sed -i ", "mkdir -p ", "printf ", "echo "} {
 				if strings.HasPrefix(c, tool) {
 					// The file written is the last word, inside the image.
