@@ -62,13 +62,14 @@ func runCheck(c *cli.Context, e *env) error {
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	rep.OK = len(rep.Findings) == 0
+	// A configuration read in part is never a clean answer (exit 1).
+	rep.OK = len(rep.Findings) == 0 && !rep.Incomplete
 	if t.json {
 		writeJSON(e.stdout, rep)
 	} else {
 		printCheck(e.stdout, rep, colorOK(e.stdout))
 	}
-	if len(rep.Findings) > 0 {
+	if !rep.OK {
 		return &exitErr{code: exitFindings}
 	}
 	return nil

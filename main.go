@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "config", Aliases: []string{"f"}, Value: sshcfg.DefaultConfig, Usage: "sshd's main configuration `FILE` (as sshd names it; under --root, inside the image)"},
 		&cli.StringFlag{Name: "root", Usage: "read the configuration under `DIR` as if DIR were / (an offline image); Includes and symlinks never leave DIR"},
 		&cli.BoolFlag{Name: "json", Usage: "print JSON for scripts instead of the report"},
+		&cli.BoolFlag{Name: "resolve", Usage: "with --root: ask this system's resolver (DNS) for host names the image's etc/hosts does not list (without it no query leaves the machine)"},
 	}
 }
 
@@ -131,13 +133,15 @@ type target struct {
 	image   bool   // --root was given
 	config  string // main file as sshd names it
 	json    bool
+	resolve bool // --resolve: under --root, names the image's files lack go to this system's resolver
 }
 
 func targetOf(c *cli.Context) (target, error) {
 	t := target{
-		root:   global(c, "root", (*cli.Context).String),
-		config: global(c, "config", (*cli.Context).String),
-		json:   global(c, "json", (*cli.Context).Bool),
+		root:    global(c, "root", (*cli.Context).String),
+		config:  global(c, "config", (*cli.Context).String),
+		json:    global(c, "json", (*cli.Context).Bool),
+		resolve: global(c, "resolve", (*cli.Context).Bool),
 	}
 	if t.root == "" {
 		t.root = "/"
@@ -170,11 +174,26 @@ func targetOf(c *cli.Context) (target, error) {
 // load reads the configuration; an error is sshd's refusal or an
 // unreadable file, reported with exit code 2.
 func (t target) load() (*sshcfg.Config, error) {
-	cfg, err := sshcfg.Load(sshcfg.Root(t.root), t.config, nil)
+	fsys := sshcfg.Root(t.root)
+	cfg, err := sshcfg.Load(fsys, t.config, &sshcfg.Options{Resolver: t.resolver(fsys)})
 	if err != nil {
 		return cfg, &exitErr{code: exitError, err: err}
 	}
 	return cfg, nil
+}
+
+// resolver answers names as the system's own sshd would: the live system's
+// resolver, or the image's etc/services and etc/hosts (and, with
+// --resolve, this system's resolver for what they do not list).
+func (t target) resolver(fsys fs.FS) sshcfg.Resolver {
+	if !t.image {
+		return sshcfg.SystemResolver()
+	}
+	var other sshcfg.Resolver
+	if t.resolve {
+		other = sshcfg.SystemResolver()
+	}
+	return sshcfg.FilesResolver(fsys, other)
 }
 
 // quietUsage reports a flag the parser rejects as one line on stderr, with

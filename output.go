@@ -15,19 +15,22 @@ import (
 // The JSON wire format. Field names are stable; slices are never null.
 
 type checkReport struct {
-	Config   string        `json:"config"`
-	Root     string        `json:"root,omitempty"`
-	Missing  bool          `json:"missing"`
-	Files    []string      `json:"files"`
-	Ports    []jsonPort    `json:"ports"`
-	Family   string        `json:"address_family"`
-	Listen   []jsonListen  `json:"listen"`
-	Findings []jsonFind    `json:"findings"`
-	Warnings []string      `json:"warnings"`
-	Host     jsonHost      `json:"host"`
-	OK       bool          `json:"ok"`
-	Checked  []portReport  `json:"-"`
-	facts    checker.Facts `json:"-"`
+	Config   string       `json:"config"`
+	Root     string       `json:"root,omitempty"`
+	Missing  bool         `json:"missing"`
+	Files    []string     `json:"files"`
+	Ports    []jsonPort   `json:"ports"`
+	Family   string       `json:"address_family"`
+	Listen   []jsonListen `json:"listen"`
+	Findings []jsonFind   `json:"findings"`
+	Warnings []string     `json:"warnings"`
+	// Incomplete: an Include could not be read in full (see warnings);
+	// the ports may be incomplete.
+	Incomplete bool          `json:"incomplete"`
+	Host       jsonHost      `json:"host"`
+	OK         bool          `json:"ok"`
+	Checked    []portReport  `json:"-"`
+	facts      checker.Facts `json:"-"`
 }
 
 type jsonPort struct {
@@ -101,6 +104,7 @@ func newCheckReport(t target, cfg *sshcfg.Config, f checker.Facts) *checkReport 
 	for _, w := range cfg.Warnings {
 		r.Warnings = append(r.Warnings, w.Error())
 	}
+	r.Incomplete = len(cfg.Incomplete) > 0
 	for _, res := range f.Reserved {
 		r.Host.Reserved = append(r.Host.Reserved, res.String())
 	}
@@ -190,6 +194,9 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 	fmt.Fprintf(w, "\n%s, %s.", plural(len(r.Checked), "port", "ports"), plural(len(r.Findings), "finding", "findings"))
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, " Run `sshport suggest` for a safe port and the diff.")
+	}
+	if r.Incomplete {
+		fmt.Fprintf(w, " Part of the configuration could not be read (see the warnings): sshd may use more ports.")
 	}
 	fmt.Fprintln(w)
 }

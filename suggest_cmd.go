@@ -83,6 +83,11 @@ func runSuggest(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	if len(cfg.Incomplete) > 0 {
+		// The plan could leave a port sshd uses, or miss a file that
+		// must change: neither a diff nor --apply can be trusted.
+		return usageErr("%v; suggest needs the whole configuration and changes nothing (run it as a user who can read every Include)", cfg.Incomplete[0])
+	}
 	current := suggest.ListenPorts(cfg)
 	rep := &suggestReport{Previous: current, Files: []string{}, Backups: []string{}, Why: []string{}, Notes: []string{}, NextSteps: []suggest.Step{}, Ports: current}
 	if c.Bool("finish") && c.Bool("keep-old") {

@@ -268,10 +268,18 @@ func dominantEOL(f *File) string {
 
 // Overlay returns fsys with the changes' new contents in place of the
 // files they name, to read an edited configuration back before writing it.
+//
+// A change's Path is resolved in fsys as the kernel would (symlinks,
+// ".."), so the new contents stand in for the file sshd reads under that
+// name, whichever name Load reaches it by.
 func Overlay(fsys fs.FS, changes []Change) fs.FS {
 	o := overlayFS{base: fsys, over: map[string][]byte{}}
 	for _, c := range changes {
-		o.over[fsPath(c.Path)] = c.New
+		key, err := walkPath(fsys, c.Path, true)
+		if err != nil {
+			key = fsPath(c.Path)
+		}
+		o.over[key] = c.New
 	}
 	return o
 }
@@ -297,6 +305,19 @@ func (o overlayFS) Stat(name string) (fs.FileInfo, error) {
 
 func (o overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return fs.ReadDir(o.base, name)
+}
+
+// Lstat and ReadLink make overlayFS an fs.ReadLinkFS, so that paths are
+// resolved through the base's symlinks.
+func (o overlayFS) Lstat(name string) (fs.FileInfo, error) {
+	if data, ok := o.over[name]; ok {
+		return memFile{name: path.Base(name), size: int64(len(data))}, nil
+	}
+	return fs.Lstat(o.base, name)
+}
+
+func (o overlayFS) ReadLink(name string) (string, error) {
+	return fs.ReadLink(o.base, name)
 }
 
 // memFile is an edited file's new contents; it is its own FileInfo.

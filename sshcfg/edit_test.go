@@ -168,7 +168,7 @@ func TestEditGolden(t *testing.T) {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
 			c := readEditCase(t, file)
 			fsys := c.fsys()
-			cfg, err := Load(fsys, mainCfg, nil)
+			cfg, err := Load(fsys, mainCfg, sshdNames)
 			if err != nil {
 				t.Fatalf("the input does not load: %v", err)
 			}
@@ -318,7 +318,7 @@ func checkUntouched(name string, old, new []byte) []string {
 func checkReadBack(cfg *Config, fsys fs.FS, changes []Change, e Edit) (*Config, []string) {
 	var problems []string
 	errorf := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	cfg2, err := Load(Overlay(fsys, changes), mainCfg, nil)
+	cfg2, err := cfg.Reload(Overlay(fsys, changes))
 	if err != nil {
 		return nil, []string{fmt.Sprintf("the edited configuration does not load: %v", err)}
 	}

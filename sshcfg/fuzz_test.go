@@ -11,20 +11,10 @@ import (
 )
 
 // fuzzOptions keep Load away from the network and the machine's tables.
-var fuzzOptions = &Options{
-	Services: func(name string) (int, bool) {
-		if name == "ssh" {
-			return 22, true
-		}
-		return 0, false
-	},
-	Resolve: func(host string) ([]netip.Addr, error) {
-		if host == "localhost" {
-			return []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}, nil
-		}
-		return nil, errors.New("Name or service not known")
-	},
-}
+var fuzzOptions = &Options{Resolver: fakeNames{
+	services: map[string]int{"ssh": 22},
+	hosts:    map[string][]netip.Addr{"localhost": {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}},
+}}
 
 // FuzzParse checks, for any file contents: Parse gives back the same bytes
 // (or ErrBinary exactly when there is a NUL), every span lies inside its

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
-	"path"
 	"strings"
 )
 
@@ -23,14 +22,11 @@ const (
 
 // Options adjusts how Load looks things up. A nil *Options is valid.
 type Options struct {
-	// Services maps a TCP service name to its port, like getservbyname
-	// (Port ssh). Nil reads /etc/services from the loaded tree, or from
-	// this system when the tree has none.
-	Services func(name string) (int, bool)
-	// Resolve turns a ListenAddress host name into addresses, like
-	// getaddrinfo. Numeric addresses never reach it. Nil uses the hosts
-	// file and the system resolver.
-	Resolve func(host string) ([]netip.Addr, error)
+	// Resolver answers service and host names (Port ssh, ListenAddress
+	// myhost). Nil means FilesResolver(fsys, nil): the loaded system's own
+	// etc/services and etc/hosts, and no query to any server. The live
+	// system uses SystemResolver, as its sshd does.
+	Resolver Resolver
 }
 
 // Config is the effective configuration as sshd computes it from the files,
@@ -55,6 +51,19 @@ type Config struct {
 	// Warnings are problems that do not stop this sshd but are worth a
 	// look, chiefly keywords OpenSSH does not know.
 	Warnings []*Error
+	// Incomplete lists the places an Include had to look at but could not
+	// read (a directory this user may not list): sshd, running as root,
+	// may read more configuration there, so Ports and Listen may be
+	// incomplete. Each is also in Warnings.
+	Incomplete []*Error
+
+	resolver Resolver
+}
+
+// Reload reads the configuration again, from fsys (an edited copy, say),
+// with the main file and name resolver of the first Load.
+func (c *Config) Reload(fsys fs.FS) (*Config, error) {
+	return Load(fsys, c.Main, &Options{Resolver: c.resolver})
 }
 
 // Port is one effective Port directive.
@@ -143,7 +152,13 @@ type includeItem struct {
 
 // Load reads the configuration sshd would read from name (an absolute path
 // such as /etc/ssh/sshd_config) in fsys, following Include directives in
-// fsys too. fsys is usually a Root. A missing main file is not an error:
+// fsys too. fsys is usually a Root. Paths are resolved in fsys as the kernel
+// resolves them ("file/.." is ENOTDIR, "link/.." starts from the link's
+// target), which needs fsys to implement fs.ReadLinkFS (Lstat and ReadLink
+// giving the link's text); without it symlinks look like their targets.
+// Include patterns expand as sshd's glob(3) expands them. Names (Port ssh,
+// ListenAddress host) resolve through opts.Resolver, by default through
+// fsys's own tables with no network query. A missing main file is not an error:
 // Config.Missing is set and sshd's defaults are reported. The error, when
 // sshd would refuse the configuration, is an ErrorList naming file and line;
 // the Config returned with it holds what was read up to there.
@@ -152,13 +167,10 @@ func Load(fsys fs.FS, name string, opts *Options) (*Config, error) {
 	if opts != nil {
 		l.opts = *opts
 	}
-	if l.opts.Services == nil {
-		l.opts.Services = defaultServices(fsys)
+	if l.opts.Resolver == nil {
+		l.opts.Resolver = FilesResolver(fsys, nil)
 	}
-	if l.opts.Resolve == nil {
-		l.opts.Resolve = defaultResolve
-	}
-	l.cfg = &Config{Main: name}
+	l.cfg = &Config{Main: name, resolver: l.opts.Resolver}
 	err := l.run(name)
 	return l.cfg, err
 }
@@ -207,9 +219,11 @@ func (l *loader) read(name string) (*File, error) {
 	if f, ok := l.files[name]; ok {
 		return f, nil
 	}
-	fsName := strings.TrimPrefix(path.Clean(name), "/")
-	if fsName == "" {
-		fsName = "."
+	// The kernel resolves the name sshd opens: "file/../x" is ENOTDIR,
+	// "link/../x" starts from the link's target.
+	fsName, err := walkPath(l.fsys, name, true)
+	if err != nil {
+		return nil, err
 	}
 	fi, err := fs.Stat(l.fsys, fsName)
 	if err != nil {
@@ -319,7 +333,7 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 		if len(args) == 0 || args[0].Text == "" {
 			l.fatalf(f.Path, ln.Num, "missing port number.")
 		}
-		p := a2port(args[0].Text, l.opts.Services)
+		p := a2port(args[0].Text, l.opts.Resolver.Service)
 		if p <= 0 {
 			l.fatalf(f.Path, ln.Num, "Badly formatted port number.")
 		}
@@ -340,7 +354,7 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 		}
 		args = args[1:]
 	case "match":
-		v, err := matchLine(ln.Rest, l.opts.Services)
+		v, err := matchLine(ln.Rest, l.opts.Resolver.Service)
 		if err != nil {
 			if err.fatal {
 				l.fatalf(f.Path, ln.Num, "%s", err.msg)
@@ -392,15 +406,28 @@ func (l *loader) include(f *File, ln *Line, pattern string, st *state, depth int
 	if found {
 		return
 	}
-	matches, err := glob(l.fsys, sel)
+	matches, missed, err := glob(l.fsys, sel)
 	if err != nil {
-		l.fatalf(f.Path, ln.Num, "include %q glob failed: %v", sel, err)
+		l.fatalf(f.Path, ln.Num, "Include %s: %v", sel, err)
+	}
+	for _, m := range missed {
+		what := "cannot look up " + m.path
+		if m.dir {
+			what = "cannot list the directory " + m.path
+		}
+		l.incomplete(f, ln, sel, what, m.err)
 	}
 	if len(matches) == 0 {
 		l.includes = append(l.includes, includeItem{selector: sel})
 	}
 	for _, m := range matches {
 		inc, err := l.read(m)
+		if errors.Is(err, fs.ErrPermission) {
+			// Root reads it: this user's answer would be partial.
+			l.incomplete(f, ln, sel, "cannot read "+m, underlying(err))
+			l.includes = append(l.includes, includeItem{selector: sel})
+			continue
+		}
 		if err != nil {
 			e := asError(m, 0, err)
 			l.fatalf(f.Path, ln.Num, "Include %s: %s", m, e.Msg)
@@ -409,6 +436,15 @@ func (l *loader) include(f *File, ln *Line, pattern string, st *state, depth int
 		*st = saved
 		l.includes = append(l.includes, includeItem{selector: sel, file: inc})
 	}
+}
+
+// incomplete records a place an Include needs that this user cannot read.
+func (l *loader) incomplete(f *File, ln *Line, sel, what string, err error) {
+	w := &Error{File: f.Path, Line: ln.Num, Msg: fmt.Sprintf(
+		"Include %s: %s (%v): sshd, running as root, may read configuration there that sshport cannot, so the ports shown may be incomplete (run sshport as root)",
+		sel, what, err)}
+	l.cfg.Incomplete = append(l.cfg.Incomplete, w)
+	l.cfg.Warnings = append(l.cfg.Warnings, w)
 }
 
 func (l *loader) parseIncluded(f *File, ln *Line, inc *File, st *state, neverMatch bool, depth int) {
@@ -439,7 +475,7 @@ func (l *loader) listenAddress(f *File, ln *Line, args []Arg, afterMatchAll bool
 		}
 		la.Host = host
 		if port != nil {
-			if la.Port = a2port(*port, l.opts.Services); la.Port <= 0 {
+			if la.Port = a2port(*port, l.opts.Resolver.Service); la.Port <= 0 {
 				l.fatalf(f.Path, ln.Num, "bad port number")
 			}
 		}
@@ -610,7 +646,7 @@ func (l *loader) resolve(host string) ([]netip.Addr, error) {
 		return nil, errNoName // an IPv6 address with an unknown zone
 	} else {
 		var err error
-		if addrs, err = l.opts.Resolve(host); err != nil {
+		if addrs, err = l.opts.Resolver.Host(host, l.cfg.AddressFamily); err != nil {
 			return nil, err
 		}
 	}

@@ -3,17 +3,11 @@ package sshcfg
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"errors"
-	"io/fs"
-	"net"
 	"net/netip"
 	"os"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // a2port converts a Port value as misc.c's a2port: a decimal number
@@ -98,45 +92,6 @@ func ServicesFromFile(data []byte) func(string) (int, bool) {
 		p, ok := m[name]
 		return p, ok
 	}
-}
-
-// defaultServices reads /etc/services from the loaded tree, or from this
-// system when the tree has none, on first use.
-func defaultServices(fsys fs.FS) func(string) (int, bool) {
-	var lookup func(string) (int, bool)
-	return func(name string) (int, bool) {
-		if lookup == nil {
-			data, err := fs.ReadFile(fsys, "etc/services")
-			if err != nil {
-				data, _ = os.ReadFile("/etc/services")
-			}
-			lookup = ServicesFromFile(data)
-		}
-		return lookup(name)
-	}
-}
-
-// errNoName is getaddrinfo's EAI_NONAME text.
-var errNoName = errors.New("Name or service not known")
-
-// defaultResolve looks a host name up in this system's hosts file, then
-// with the system resolver (bounded to a few seconds).
-func defaultResolve(host string) ([]netip.Addr, error) {
-	if data, err := os.ReadFile("/etc/hosts"); err == nil {
-		if addrs := HostsLookup(data, host); len(addrs) > 0 {
-			return addrs, nil
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil || len(addrs) == 0 {
-		return nil, errNoName
-	}
-	for i, a := range addrs {
-		addrs[i] = a.Unmap()
-	}
-	return addrs, nil
 }
 
 // HostsLookup returns the addresses an /etc/hosts file gives name, in
@@ -322,104 +277,12 @@ func validAddrList(list string) bool {
 	return true
 }
 
-// glob expands an absolute pattern as glob(3) with no flags: sorted
-// bytewise, a wildcard never matches a leading dot, backslash escapes,
-// a pattern without wildcards is returned when the path exists.
-func glob(fsys fs.FS, pattern string) ([]string, error) {
-	// An escaped slash is a slash: glob(3) splits at it all the same.
-	pattern = strings.ReplaceAll(pattern, "\\/", "/")
-	comps := strings.Split(strings.TrimPrefix(pattern, "/"), "/")
-	dirs := []string{"/"}
-	for i, c := range comps {
-		last := i == len(comps)-1
-		if c == "" {
-			continue
-		}
-		var next []string
-		for _, d := range dirs {
-			if !hasMeta(c) {
-				p := joinRaw(d, unescape(c))
-				if _, err := fs.Stat(fsys, fsPath(p)); err == nil {
-					next = append(next, p)
-				} else if last {
-					if _, err := fs.Lstat(fsys, fsPath(p)); err == nil {
-						next = append(next, p) // a dangling link: sshd fails to open it
-					}
-				}
-				continue
-			}
-			ents, err := fs.ReadDir(fsys, fsPath(d))
-			if err != nil {
-				continue
-			}
-			var names []string
-			for _, e := range ents {
-				n := e.Name()
-				if n[0] == '.' && c[0] != '.' {
-					continue
-				}
-				if ok, err := path.Match(goPattern(c), n); err == nil && ok {
-					names = append(names, n)
-				}
-			}
-			sort.Strings(names)
-			for _, n := range names {
-				next = append(next, joinRaw(d, n))
-			}
-		}
-		dirs = next
-	}
-	if len(dirs) == 1 && dirs[0] == "/" {
-		return nil, nil
-	}
-	sort.Strings(dirs)
-	return dirs, nil
-}
-
-// joinRaw joins as glob(3) does, without cleaning "." or "..": sshd then
-// names the file "/etc/ssh/./x.conf", as the pattern spelled it.
-func joinRaw(dir, name string) string {
-	if strings.HasSuffix(dir, "/") {
-		return dir + name
-	}
-	return dir + "/" + name
-}
-
 func fsPath(p string) string {
 	p = strings.TrimPrefix(path.Clean(p), "/")
 	if p == "" {
 		return "."
 	}
 	return p
-}
-
-// hasMeta reports whether s has an unescaped wildcard.
-func hasMeta(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '*', '?', '[':
-			return true
-		}
-	}
-	return false
-}
-
-func unescape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			i++
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// goPattern turns glob(3)'s "[!...]" into path.Match's "[^...]".
-func goPattern(s string) string {
-	return strings.ReplaceAll(s, "[!", "[^")
 }
 
 // interfaceExists reports whether a network interface of that name (or

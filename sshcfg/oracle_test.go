@@ -19,7 +19,7 @@ const (
 // loadTree reads a tree the way the oracle tests compare it with sshd: host
 // names resolve from the same table the harness gives sshd.
 func loadTree(root string) (*sshcfg.Config, error) {
-	return sshcfg.Load(sshcfg.Root(root), sshdtest.MainConfig, &sshcfg.Options{Resolve: sshdtest.Resolve})
+	return sshcfg.Load(sshcfg.Root(root), sshdtest.MainConfig, &sshcfg.Options{Resolver: sshdtest.Names{Root: root}})
 }
 
 // disagreement says how sshcfg's reading (cfg, err) differs from what sshd

@@ -46,7 +46,9 @@ func TestCorpusPlans(t *testing.T) {
 
 func runCorpusCase(t *testing.T, c sshdtest.Case, port int, golden bool) {
 	applied := copyTree(t, c.Root)
-	cfg, err := sshcfg.Load(sshcfg.Root(applied), sshcfg.DefaultConfig, nil)
+	// Names as sshd finds them in the tree under sshdtest.Run.
+	names := &sshcfg.Options{Resolver: sshdtest.Names{Root: applied}}
+	cfg, err := sshcfg.Load(sshcfg.Root(applied), sshcfg.DefaultConfig, names)
 	if err != nil {
 		// Vendor keywords are warnings for sshcfg; anything else is
 		// a refusal the corpus would have recorded.
@@ -115,7 +117,7 @@ func runCorpusCase(t *testing.T, c sshdtest.Case, port int, golden bool) {
 	}
 
 	// sshcfg reads back exactly the new port, and plans no change.
-	after, err := sshcfg.Load(sshcfg.Root(applied), sshcfg.DefaultConfig, nil)
+	after, err := sshcfg.Load(sshcfg.Root(applied), sshcfg.DefaultConfig, names)
 	if err != nil {
 		t.Fatalf("reload: %v", err)
 	}

@@ -114,7 +114,7 @@ func MakePlan(cfg *sshcfg.Config, fsys fs.FS, port int, o PlanOptions) (*Plan, e
 	if err != nil {
 		return nil, err
 	}
-	after, err := sshcfg.Load(sshcfg.Overlay(fsys, changes), cfg.Main, nil)
+	after, err := cfg.Reload(sshcfg.Overlay(fsys, changes))
 	if err != nil {
 		return nil, fmt.Errorf("the edited configuration would not load: %w", err)
 	}

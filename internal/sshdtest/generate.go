@@ -353,7 +353,12 @@ func (g *gen) include(incs []string, depth int) string {
 			}
 			p = inc
 		case x < 80:
-			p = g.pick("/etc/ssh/missing.conf", "missing/*.conf", "/nonexistent/*", "~/x.conf", "./extra.conf", "../ssh/extra.conf")
+			p = g.pick("/etc/ssh/missing.conf", "missing/*.conf", "/nonexistent/*", "~/x.conf", "./extra.conf", "../ssh/extra.conf",
+				// The kernel and sshd's glob(3), not text: a file
+				// followed by ".." is ENOTDIR, "[" without "]" is
+				// plain, ".*" lists "." and "..".
+				"/etc/ssh/sshd_config/../extra.conf", "sshd_config.d/../extra.conf", "/etc/ssh/sshd_config.d/[0-9*",
+				"/etc/ssh/sshd_config.d/.*", "/etc/ssh/./sshd_config.d//*.conf", "inc/1.conf/")
 		case x < 82 || (depth > 0 && x < 86):
 			// Loops: the main file, or the including file itself.
 			p = g.pick("/etc/ssh/sshd_config", "sshd_config", "/etc/ssh/sshd_config.d/*.conf")

@@ -238,13 +238,13 @@ func BadOptionsOnly(stderr string) ([]string, bool) {
 	return pos, len(pos) > 0
 }
 
-// Hosts is the /etc/hosts that Run binds inside sshd's namespace, so that
-// ListenAddress host names resolve the same on every machine. Resolve
-// answers from the same table.
+// Hosts is the /etc/hosts that Run binds inside sshd's namespace when the
+// tree has no etc/hosts of its own, so that ListenAddress host names
+// resolve the same on every machine. Resolve answers from the same table.
 const Hosts = "127.0.0.1 localhost\n::1 ip6-localhost ip6-loopback\n"
 
-// Resolve resolves host names the way sshd resolves them under Run (from
-// Hosts): suitable for sshcfg.Options.Resolve.
+// Resolve resolves host names the way sshd resolves them under Run for a
+// tree without etc/hosts (from Hosts).
 func Resolve(host string) ([]netip.Addr, error) {
 	var out []netip.Addr
 	for _, l := range strings.Split(Hosts, "\n") {
@@ -261,11 +261,78 @@ func Resolve(host string) ([]netip.Addr, error) {
 	return out, nil
 }
 
+// Names answers service and host names the way sshd finds them under Run
+// for the tree at Root ("" for a tree with no etc/ of its own): the tree's
+// etc/services, else the machine's /etc/services; the tree's etc/hosts,
+// else Hosts; no DNS (Run points sshd's resolv.conf at 127.0.0.1, where
+// no name server answers). It has the methods of sshcfg.Resolver (for a
+// family other than "any" it leaves the filtering to sshcfg). It assumes
+// the machine's host.conf says "multi on" and its nsswitch.conf asks
+// files first, as Debian's do.
+type Names struct{ Root string }
+
+// Service looks name up as getservbyname(name, "tcp").
+func (n Names) Service(name string) (int, bool) {
+	data, err := os.ReadFile(filepath.Join(n.Root, "etc", "services"))
+	if n.Root == "" || err != nil {
+		data, _ = os.ReadFile("/etc/services")
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		l, _, _ = strings.Cut(l, "#")
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		num, proto, ok := strings.Cut(f[1], "/")
+		if !ok || proto != "tcp" {
+			continue
+		}
+		for _, alias := range append(f[:1:1], f[2:]...) {
+			if alias == name {
+				p, err := strconv.Atoi(num)
+				return p, err == nil
+			}
+		}
+	}
+	return 0, false
+}
+
+// Host looks name up in the tree's etc/hosts, else in Hosts.
+func (n Names) Host(name, family string) ([]netip.Addr, error) {
+	data, err := os.ReadFile(filepath.Join(n.Root, "etc", "hosts"))
+	if n.Root == "" || err != nil {
+		return Resolve(name)
+	}
+	var out []netip.Addr
+	for _, l := range strings.Split(string(data), "\n") {
+		l, _, _ = strings.Cut(l, "#")
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		a, err := netip.ParseAddr(f[0])
+		if err != nil {
+			continue
+		}
+		for _, h := range f[1:] {
+			if strings.EqualFold(h, name) {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("Temporary failure in name resolution")
+	}
+	return out, nil
+}
+
 type env struct {
-	key   string // host key file
-	empty string // empty directory, bound over /etc/ssh when a tree has none
-	hosts string // file with Hosts
-	err   error
+	key    string // host key file
+	empty  string // empty directory, bound over /etc/ssh when a tree has none
+	hosts  string // file with Hosts
+	resolv string // resolv.conf naming 127.0.0.1 only
+	err    error
 }
 
 var (
@@ -279,7 +346,7 @@ var (
 // cannot remove it at exit without a TestMain).
 func setup() env {
 	envOnce.Do(func() {
-		dir := filepath.Join(os.TempDir(), fmt.Sprintf("sshdtest-v1-%d", os.Geteuid()))
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("sshdtest-v2-%d", os.Geteuid()))
 		if _, err := os.Stat(filepath.Join(dir, "ok")); err != nil {
 			tmp, err := os.MkdirTemp(os.TempDir(), "sshdtest-new-")
 			if err != nil {
@@ -301,9 +368,10 @@ func setup() env {
 			}
 		}
 		theEnv = env{
-			key:   filepath.Join(dir, "ssh_host_ed25519_key"),
-			empty: filepath.Join(dir, "empty"),
-			hosts: filepath.Join(dir, "hosts"),
+			key:    filepath.Join(dir, "ssh_host_ed25519_key"),
+			empty:  filepath.Join(dir, "empty"),
+			hosts:  filepath.Join(dir, "hosts"),
+			resolv: filepath.Join(dir, "resolv.conf"),
 		}
 	})
 	return theEnv
@@ -325,6 +393,9 @@ func populate(dir string) error {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(Hosts), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "resolv.conf"), []byte("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"), 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "ok"), nil, 0o644)
@@ -469,7 +540,12 @@ func mountScript(root string, e env) (string, error) {
 		ssh = e.empty
 	}
 	b.WriteString("mount --bind " + shQuote(ssh) + " /etc/ssh" + fail("bind /etc/ssh"))
-	b.WriteString("mount --bind " + shQuote(e.hosts) + " /etc/hosts" + fail("bind /etc/hosts"))
+	if fi, err := os.Stat(filepath.Join(root, "etc", "hosts")); err != nil || !fi.Mode().IsRegular() {
+		b.WriteString("mount --bind " + shQuote(e.hosts) + " /etc/hosts" + fail("bind /etc/hosts"))
+	}
+	// No name server: a name the files do not know fails at once, and
+	// no query leaves the machine.
+	b.WriteString("mount --bind " + shQuote(e.resolv) + " /etc/resolv.conf" + fail("bind /etc/resolv.conf"))
 	return b.String(), nil
 }
 
