@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +31,8 @@ func suggestCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "port", Usage: "move to port `N` (refused when unsafe, unless --force)"},
 			&cli.BoolFlag{Name: "force", Usage: "with --port: accept an unsafe port (never one in use: sshd could not bind it)"},
 			&cli.StringFlag{Name: "range", Usage: "look only in `LOW-HIGH`"},
-			&cli.BoolFlag{Name: "keep-old", Usage: "keep the current ports and add the new one (listen on both while migrating)"},
+			&cli.BoolFlag{Name: "keep-old", Usage: "phase 1 of a migration: keep the current ports and add the new one (listen on both)"},
+			&cli.BoolFlag{Name: "finish", Usage: "phase 2 of a migration: keep the safe port sshd already listens on and drop the old ones"},
 			&cli.BoolFlag{Name: "apply", Usage: "write the change: lock, backup, atomic write, sshd -t, roll back on failure"},
 			&cli.StringFlag{Name: "backup-suffix", Usage: "name backups FILE`SUFFIX` (default .sshport-YYYYMMDDTHHMMSS)"},
 			&cli.StringFlag{Name: "backup-dir", Usage: "put every backup under `DIR` (inside --root), at the file's own path (default: beside the file, or under /var/backups/sshport when an Include would make sshd read it there)"},
@@ -44,20 +46,21 @@ func suggestCommand(e *env) *cli.Command {
 }
 
 type suggestReport struct {
-	Port       int      `json:"port"`
-	Previous   []int    `json:"previous"`
-	Ports      []int    `json:"ports"`
-	Changed    bool     `json:"changed"`
-	Applied    bool     `json:"applied"`
-	Validated  bool     `json:"validated"`
-	Diff       string   `json:"diff"`
-	Files      []string `json:"files"`
-	Backups    []string `json:"backups"`
-	Why        []string `json:"why"`
-	Notes      []string `json:"notes"`
-	NextSteps  []string `json:"next_steps"`
-	Compromise bool     `json:"compromise"`
-	Forced     bool     `json:"forced"`
+	Port       int            `json:"port"`
+	Previous   []int          `json:"previous"`
+	Ports      []int          `json:"ports"`
+	Changed    bool           `json:"changed"`
+	Applied    bool           `json:"applied"`
+	Validated  bool           `json:"validated"`
+	Diff       string         `json:"diff"`
+	Files      []string       `json:"files"`
+	Backups    []string       `json:"backups"`
+	Why        []string       `json:"why"`
+	Notes      []string       `json:"notes"`
+	Phase      string         `json:"phase"`
+	NextSteps  []suggest.Step `json:"next_steps"`
+	Compromise bool           `json:"compromise"`
+	Forced     bool           `json:"forced"`
 }
 
 func runSuggest(c *cli.Context, e *env) error {
@@ -82,6 +85,9 @@ func runSuggest(c *cli.Context, e *env) error {
 	if p := c.Int("port"); c.IsSet("port") && (p < 1 || p > 65535) {
 		return usageErr("--port %d: not a port number 1-65535", p)
 	}
+	if c.Bool("finish") && c.Bool("keep-old") {
+		return usageErr("--finish and --keep-old are the two phases of a migration: give one")
+	}
 	cfg, err := t.load()
 	if err != nil {
 		return err
@@ -92,14 +98,14 @@ func runSuggest(c *cli.Context, e *env) error {
 		return usageErr("%v; suggest needs the whole configuration and changes nothing (run it as a user who can read every Include)", cfg.Incomplete[0])
 	}
 	d, err := suggest.Decide(c.Context, cfg, e.prober, suggest.Options{
-		Port: c.Int("port"), Force: c.Bool("force"), Range: rng, KeepOld: c.Bool("keep-old"),
-		Live: !t.image || c.Bool("probe"), Root: t.root,
+		Port: c.Int("port"), Force: c.Bool("force"), Range: rng, KeepOld: c.Bool("keep-old"), Finish: c.Bool("finish"),
+		Live: !t.image || c.Bool("probe"), Root: t.root, Command: t.invocation(),
 	})
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
 	rep := &suggestReport{Port: d.Port, Previous: d.Current, Ports: d.Current, Why: d.Why, Compromise: d.Compromise, Forced: d.Forced,
-		Files: []string{}, Backups: []string{}, Notes: []string{}, NextSteps: []string{}}
+		Files: []string{}, Backups: []string{}, Notes: []string{}, NextSteps: []suggest.Step{}}
 	var plan *suggest.Plan
 	if d.Change {
 		plan, err = suggest.MakePlan(cfg, t.root, d.Port, suggest.PlanOptions{KeepOld: c.Bool("keep-old")})
@@ -117,6 +123,27 @@ func runSuggest(c *cli.Context, e *env) error {
 			if _, err := e.apply(c, t, cfg, nil, rep); err != nil {
 				return err
 			}
+		}
+		switch {
+		case d.Finished && !t.image:
+			// The configuration is done; the running sshd may still hold
+			// a dropped port: then the reload of phase 2 is pending.
+			rep.Phase = string(suggest.PhaseFinish)
+			stale, err := e.staleSSHDPorts(c, cfg, d.Current)
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			if len(stale) > 0 {
+				rep.Why = append(rep.Why, fmt.Sprintf("the running sshd still listens on %s: reload it (next steps)", intsJoin(stale)))
+				rep.Previous, rep.Applied = append(slices.Clone(d.Current), stale...), true
+				sf := stepFacts(c, t, cfg, rep, d.Facts)
+				rep.NextSteps = suggest.NextSteps(sf)
+				rep.Applied = false
+			}
+		case d.Finished:
+			rep.Phase = string(suggest.PhaseFinish)
+		case c.Bool("keep-old") && len(d.Current) > 1:
+			rep.Phase = string(suggest.PhaseKeepOld)
 		}
 		return e.finishSuggest(t, rep)
 	}
@@ -147,7 +174,10 @@ func runSuggest(c *cli.Context, e *env) error {
 			}
 		}
 	}
-	rep.NextSteps = suggest.NextSteps(stepFacts(t, rep))
+	rep.Phase = string(phaseOf(c, rep))
+	sf := stepFacts(c, t, cfg, rep, d.Facts)
+	rep.NextSteps = suggest.NextSteps(sf)
+	rep.Notes = append(rep.Notes, sf.Host.Notes...)
 	return e.finishSuggest(t, rep)
 }
 
@@ -210,6 +240,7 @@ func printSuggest(w io.Writer, r *suggestReport) {
 		for _, why := range r.Why {
 			fmt.Fprintf(w, "  %s\n", why)
 		}
+		printSteps(w, r)
 		return
 	}
 	fmt.Fprintf(w, "Suggested port: %d (now: %s)\n", r.Port, intsJoin(r.Previous))
@@ -227,25 +258,5 @@ func printSuggest(w io.Writer, r *suggestReport) {
 			fmt.Fprintln(w, "Validated with sshd -t.")
 		}
 	}
-	fmt.Fprintln(w, "\nNext steps:")
-	for i, s := range r.NextSteps {
-		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
-	}
-}
-
-// stepFacts gathers what suggest.NextSteps needs.
-func stepFacts(t target, r *suggestReport) suggest.StepFacts {
-	cmd, patchDir := "sshport", "/"
-	if t.image {
-		cmd += " --root " + t.rootArg
-		patchDir = t.rootArg
-	}
-	if t.config != sshcfg.DefaultConfig {
-		cmd += " -f " + t.config
-	}
-	return suggest.StepFacts{
-		Port: r.Port, Ports: r.Ports, Changed: r.Changed, Applied: r.Applied,
-		Compromise: r.Compromise, Forced: r.Forced, Image: t.image,
-		Command: cmd, PatchDir: patchDir, Traits: suggest.ReadTraits(t.root),
-	}
+	printSteps(w, r)
 }

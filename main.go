@@ -75,8 +75,9 @@ func newApp(e *env) *cli.App {
 		Name:    "sshport",
 		Usage:   "check sshd's port and move it somewhere safe, without locking yourself out",
 		Version: readBuildInfo().Version,
-		Description: "Exit codes: 0 fine (check: no finding; suggest: done or nothing to do),\n" +
-			"1 check found something, 2 error (bad config, refused request, failed write: nothing written).",
+		Description: "Exit codes: 0 fine (check: no finding; suggest: done or nothing to do; verify: all as expected),\n" +
+			"1 check found something or verify a target that did not answer SSH-2.0,\n" +
+			"2 error (bad config, refused request, failed write: nothing written).",
 		Flags:                globalFlags(),
 		Writer:               e.stdout,
 		ErrWriter:            e.stderr,
@@ -86,13 +87,20 @@ func newApp(e *env) *cli.App {
 		Commands: []*cli.Command{
 			checkCommand(e),
 			suggestCommand(e),
-			completionCommand(e),
+			verifyCommand(e),
 			clientCommand(e),
+			completionCommand(e),
 		},
 		OnUsageError: quietUsage,
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
-				return usageErr("unknown command %q (commands: check, suggest; see sshport --help)", c.Args().First())
+				var names []string
+				for _, cmd := range c.App.Commands {
+					if !cmd.Hidden {
+						names = append(names, cmd.Name)
+					}
+				}
+				return usageErr("unknown command %q (commands: %s; see sshport --help)", c.Args().First(), strings.Join(names, ", "))
 			}
 			return cli.ShowAppHelp(c)
 		},

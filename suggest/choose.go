@@ -2,6 +2,7 @@ package suggest
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sshport/sshport/checker"
@@ -117,7 +118,7 @@ func Choose(o ChooseOptions) (Choice, error) {
 		c.Why = append([]string{fmt.Sprintf("no port in %s passes every test on this system, so %d was chosen although: %s",
 			r, p, strings.Join(given, "; "))}, c.Why...)
 		if why&checker.ReasonEphemeralOS != 0 && o.Facts.OS == "linux" {
-			c.Why = append(c.Why, fmt.Sprintf("reserve it so the kernel never hands it to an outgoing connection: sysctl -w net.ipv4.ip_local_reserved_ports=%d (and persist it in /etc/sysctl.d/)", p))
+			c.Why = append(c.Why, fmt.Sprintf("reserve it so the kernel never hands it to an outgoing connection: sysctl -w net.ipv4.ip_local_reserved_ports=%s (the current list plus %d; the next steps persist it)", reservedWith(o.Facts.Reserved, p), p))
 		}
 	}
 	return c, nil
@@ -143,4 +144,14 @@ func safeBecause(p int, f checker.Facts) []string {
 	}
 	why = append(why, "it is not one of the alternate SSH ports scanners probe ("+joinInts(checker.ScannerPorts)+")")
 	return why
+}
+
+// reservedWith returns the ip_local_reserved_ports list with p appended:
+// writing the sysctl replaces the whole list, so the existing entries stay.
+func reservedWith(rs []checker.Range, p int) string {
+	var items []string
+	for _, r := range rs {
+		items = append(items, r.String())
+	}
+	return strings.Join(append(items, strconv.Itoa(p)), ",")
 }

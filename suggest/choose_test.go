@@ -3,6 +3,7 @@ package suggest
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -45,6 +46,14 @@ func TestChoose(t *testing.T) {
 		{name: "range that excludes 20022", facts: linuxFacts(32768, 60999), rng: checker.Range{Lo: 25000, Hi: 25100}, want: firstUnassigned(t, 25000, 25100)},
 		{name: "range inside the ephemeral range", facts: linuxFacts(30000, 40000), rng: checker.Range{Lo: 30000, Hi: 30010}, compromise: true,
 			want: firstUnassigned(t, 30000, 30010), why: "net.ipv4.ip_local_reserved_ports="},
+		// Writing the sysctl replaces the whole list: the hint keeps what
+		// is reserved already (an image with 30005 reserved keeps it).
+		{name: "reserved-ports hint appends", facts: func() checker.Facts {
+			f := linuxFacts(30000, 40000)
+			f.Reserved = []checker.Range{{Lo: 30005, Hi: 30005}, {Lo: 39000, Hi: 39010}}
+			return f
+		}(), rng: checker.Range{Lo: 30000, Hi: 30004}, compromise: true,
+			want: firstUnassigned(t, 30000, 30004), why: "net.ipv4.ip_local_reserved_ports=30005,39000-39010," + strconv.Itoa(firstUnassigned(t, 30000, 30004))},
 		{name: "scanner ports never chosen", facts: linuxFacts(32768, 60999), rng: checker.Range{Lo: 10022, Hi: 10022}},
 	}
 	for _, tc := range tests {

@@ -21,8 +21,11 @@ type Options struct {
 	Force bool
 	// Range limits the search; the zero value means checker.IANARegistered.
 	Range checker.Range
-	// KeepOld keeps the current ports beside the new one.
+	// KeepOld keeps the current ports beside the new one (phase 1 of a
+	// migration); Finish keeps the safe port sshd already listens on and
+	// drops the others (phase 2). At most one of them.
 	KeepOld bool
+	Finish  bool
 	// Live says the system's sockets are checked: the running system, or an
 	// image with --probe. Every port Decide returns as free has then been
 	// bind-probed on the addresses sshd would bind.
@@ -30,6 +33,10 @@ type Options struct {
 	// Root is the system looked at, handed to the prober; nil for the
 	// running system.
 	Root *rootfs.Root
+	// Command is how the user runs sshport on this configuration
+	// ("sshport -f /x"), for the messages that name the next run; ""
+	// means "sshport".
+	Command string
 }
 
 // MaxProbes bounds the choose-and-verify loop: a live system where this
@@ -49,6 +56,9 @@ type Decision struct {
 	Compromise, Forced bool
 	// Probed says Port was bind-probed on this system.
 	Probed bool
+	// Finished: with Options.Finish, the configuration already listens
+	// on the safe port only (phase 2 is written; Change is false).
+	Finished bool
 	// Facts are the host facts the decision was made with.
 	Facts checker.Facts
 }
@@ -80,7 +90,10 @@ func Safe(fs []checker.Finding) bool { return len(fs) == 0 }
 
 // Decide chooses the port sshd should listen on, in this order:
 //   - with o.Port: that port, refused when not safe unless o.Force (a port
-//     in use is refused even then: sshd could not bind it);
+//     in use is refused even then: sshd could not bind it); with o.Finish
+//     it must be one sshd listens on already;
+//   - with o.Finish and no current port safe: an error (there is no
+//     migration to finish);
 //   - when every current port is safe: no change;
 //   - when some current port is safe (a migration half done): keep the
 //     first safe one and drop the others (with KeepOld: no change);
@@ -91,6 +104,16 @@ func Safe(fs []checker.Finding) bool { return len(fs) == 0 }
 func Decide(ctx context.Context, cfg *sshcfg.Config, prober checker.Prober, o Options) (Decision, error) {
 	current := ListenPorts(cfg)
 	d := Decision{Current: current}
+	if o.KeepOld && o.Finish {
+		return d, fmt.Errorf("--finish and --keep-old are the two phases of a migration: give one")
+	}
+	command := o.Command
+	if command == "" {
+		command = "sshport"
+	}
+	if o.Finish && o.Port != 0 && !slices.Contains(current, o.Port) {
+		return d, fmt.Errorf("--finish --port %d: phase 2 keeps a port sshd already listens on (now: %s)", o.Port, joinInts(current))
+	}
 	req := checker.Request{Live: o.Live, Root: o.Root, Owners: current}
 	for _, p := range current {
 		req.Bind = append(req.Bind, Endpoints(cfg, p, false)...)
@@ -149,13 +172,20 @@ func Decide(ctx context.Context, cfg *sshcfg.Config, prober checker.Prober, o Op
 		}
 	}
 	switch {
+	case o.Finish && len(safe) == 0:
+		return d, fmt.Errorf("--finish: sshd listens on no safe port beside %s, so there is no migration to finish (phase 1 is: %s suggest --keep-old --apply)", joinInts(current), command)
+	case len(safe) == len(current) && o.Finish:
+		d.Port, d.Finished = current[0], true
+		d.Why = []string{fmt.Sprintf("the migration is finished: sshd is configured for %s only: nothing to change", joinInts(current))}
+		return d, nil
 	case len(safe) == len(current):
 		d.Port = current[0]
 		d.Why = []string{fmt.Sprintf("sshd already listens only on safe ports (%s): nothing to change", joinInts(current))}
 		return d, nil
 	case len(safe) > 0 && o.KeepOld:
 		d.Port = safe[0]
-		d.Why = []string{fmt.Sprintf("sshd already listens on the safe port %d beside the old ones (%s): nothing to change; run without --keep-old to drop the old ones", safe[0], joinInts(current))}
+		rest := slices.DeleteFunc(slices.Clone(current), func(p int) bool { return p == d.Port })
+		d.Why = []string{fmt.Sprintf("phase 1 is done: sshd already listens on the safe port %d beside the old ones (%s); phase 2 drops them: %s suggest --finish --apply", safe[0], joinInts(rest), command)}
 		return d, nil
 	case len(safe) > 0:
 		// Finishing a migration: keep the safe port sshd already listens

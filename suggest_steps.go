@@ -1,0 +1,156 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sshport/sshport/checker"
+	"github.com/sshport/sshport/hostenv"
+	"github.com/sshport/sshport/sshcfg"
+	"github.com/sshport/sshport/suggest"
+)
+
+// phaseOf names where this run of suggest stands in a migration.
+func phaseOf(c *cli.Context, r *suggestReport) suggest.Phase {
+	switch {
+	case c.Bool("keep-old"):
+		return suggest.PhaseKeepOld
+	case c.Bool("finish") || slices.Contains(r.Previous, r.Port):
+		return suggest.PhaseFinish
+	}
+	return suggest.PhaseMove
+}
+
+// invocation is how to call sshport again on the same target.
+func (t target) invocation() string {
+	cmd := "sshport"
+	if t.image {
+		cmd += " --root " + suggest.ShellQuote(t.rootArg)
+	}
+	if t.config != sshcfg.DefaultConfig {
+		cmd += " -f " + suggest.ShellQuote(t.config)
+	}
+	return cmd
+}
+
+// stepFacts gathers what the next steps depend on: the change, and what
+// surrounds sshd on the system (or image).
+func stepFacts(c *cli.Context, t target, cfg *sshcfg.Config, r *suggestReport, facts checker.Facts) suggest.StepFacts {
+	f := suggest.StepFacts{
+		Phase:         suggest.Phase(r.Phase),
+		Old:           r.Previous,
+		Ports:         r.Ports,
+		New:           r.Port,
+		Applied:       r.Applied,
+		Sshport:       t.invocation(),
+		Image:         t.image,
+		Root:          t.rootArg,
+		Config:        t.config,
+		DefaultConfig: t.config == sshcfg.DefaultConfig,
+		PidFile:       pidFile(cfg),
+		Reserved:      facts.Reserved,
+	}
+	if !r.Applied {
+		cmd := f.Sshport + " suggest --port " + fmt.Sprint(r.Port)
+		switch f.Phase {
+		case suggest.PhaseKeepOld:
+			cmd += " --keep-old"
+		case suggest.PhaseFinish:
+			cmd += " --finish"
+		}
+		if r.Compromise || r.Forced {
+			cmd += " --force"
+		}
+		f.ApplyCommand = cmd + " --apply"
+	}
+	if facts.OS == "linux" && facts.Ephemeral.Contains(r.Port) {
+		f.Reserve = true
+	}
+	// Live, hostenv may run `nft -j list ruleset` and `semanage port -l`.
+	f.Host = hostenv.Detect(c.Context, t.root, hostenv.Options{Live: !t.image, OldPorts: r.Previous, NewPort: r.Port})
+	// What starts sshd is read once, the way check reports it.
+	f.Host.Systemd = f.Host.Systemd.WithService(t.root, checker.ReadService(t.root))
+	return f
+}
+
+// pidFile returns the PidFile sshd's configuration sets, "" when unset.
+func pidFile(cfg *sshcfg.Config) string {
+	for _, d := range cfg.Directives {
+		if d.Key == "pidfile" && d.Active && len(d.Line.Args) > 0 {
+			return d.Line.Args[0].Text
+		}
+	}
+	return ""
+}
+
+// printSteps prints the next steps as a numbered list, each with its
+// commands and when to run it.
+func printSteps(w io.Writer, r *suggestReport) {
+	if len(r.NextSteps) == 0 {
+		return
+	}
+	switch suggest.Phase(r.Phase) {
+	case suggest.PhaseKeepOld:
+		fmt.Fprintf(w, "\nNext steps (phase 1 of 2: sshd listens on %s; `suggest --finish` is phase 2):\n", intsJoin(r.Ports))
+	case suggest.PhaseFinish:
+		fmt.Fprintf(w, "\nNext steps (phase 2 of 2: dropping %s, keeping %d):\n", intsJoin(without(r.Previous, r.Port)), r.Port)
+	default:
+		fmt.Fprintf(w, "\nNext steps (moving %s to %d in one go; --keep-old does it in two phases):\n", intsJoin(r.Previous), r.Port)
+	}
+	for i, s := range r.NextSteps {
+		fmt.Fprintf(w, "  %d. [%s] %s\n", i+1, s.ID, s.Why)
+		for _, c := range s.Commands {
+			fmt.Fprintf(w, "       $ %s\n", c)
+		}
+		fmt.Fprintf(w, "     when: %s\n", s.When)
+	}
+}
+
+func without(ps []int, p int) []int {
+	return slices.DeleteFunc(slices.Clone(ps), func(q int) bool { return q == p })
+}
+
+// staleSSHDPorts returns the ports the running sshd (the pid in its
+// PidFile) listens on beside the configured ones: after phase 2 they say
+// the reload has not happened yet.
+func (e *env) staleSSHDPorts(c *cli.Context, cfg *sshcfg.Config, configured []int) ([]int, error) {
+	all, err := e.prober.Probe(c.Context, checker.Request{Live: true})
+	if err != nil {
+		return nil, err
+	}
+	var others []int
+	for _, l := range all.Listeners {
+		if !slices.Contains(configured, l.Port) && !slices.Contains(others, l.Port) {
+			others = append(others, l.Port)
+		}
+	}
+	if len(others) == 0 {
+		return nil, nil
+	}
+	owned, err := e.prober.Probe(c.Context, checker.Request{Live: true, Owners: others})
+	if err != nil {
+		return nil, err
+	}
+	pid := 0
+	pf := pidFile(cfg)
+	if pf == "" {
+		pf = "/run/sshd.pid"
+	}
+	if b, err := os.ReadFile(pf); err == nil {
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	var stale []int
+	for _, l := range owned.Listeners {
+		if pid > 0 && l.PID == pid && slices.Contains(others, l.Port) && !slices.Contains(stale, l.Port) {
+			stale = append(stale, l.Port)
+		}
+	}
+	slices.Sort(stale)
+	return stale, nil
+}
