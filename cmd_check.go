@@ -237,7 +237,6 @@ type checkReport struct {
 	Apply   string                `json:"apply,omitempty"` // the step that makes the running sshd take an edited configuration
 	General []checker.Finding     `json:"-"`               // findings about no judged port
 	Checked []portReport          `json:"-"`
-	facts   checker.Facts         `json:"-"`
 }
 
 type jsonPort struct {
@@ -293,7 +292,7 @@ func newCheckReport(t target, cfg *sshcfg.Config, f checker.Facts) *checkReport 
 	r := &checkReport{
 		Config: cfg.Main, Missing: cfg.Missing, Family: cfg.AddressFamily,
 		Files: []string{}, Ports: []jsonPort{}, Listen: []jsonListen{},
-		Findings: []jsonFind{}, Warnings: []string{}, facts: f,
+		Findings: []jsonFind{}, Warnings: []string{},
 		Host: jsonHost{OS: f.OS, Ephemeral: f.Ephemeral.String(), EphemeralSource: f.EphemeralSource,
 			Reserved: []string{}, ListenMethod: f.ListenMethod, Notes: append([]string{}, f.Notes...)},
 	}
