@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sshport/sshport/internal/rootfs"
+	"github.com/sshport/sshport/sshcfg"
 )
 
 // ErrChanged is wrapped by Apply's error when a file no longer holds the
@@ -230,7 +231,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		}
 	}
 	for _, t := range targets {
-		if t.bname, err = backupPath(t.name, suffix, opts); err != nil {
+		if t.bname, err = backupPath(root, t.name, suffix, opts); err != nil {
 			return nil, fmt.Errorf("%s: %w", t.change.Path, err)
 		}
 	}
@@ -338,7 +339,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		if err := hook("renamed", i); err != nil {
 			return nil, rollback(targets, i+1, err)
 		}
-		if err := namePending(t, opts.IncludeGlobs); err != nil {
+		if err := namePending(root, t, opts.IncludeGlobs); err != nil {
 			err = fmt.Errorf("%s: backup: %w", t.change.Path, err)
 			return nil, rollback(targets, i+1, err)
 		}
@@ -435,16 +436,24 @@ func backupSuffix(opts ApplyOptions) (string, error) {
 	return s, nil
 }
 
-// checkBackupName refuses a backup name (a path inside the root) that an
-// Include glob matches.
-func checkBackupName(name string, globs []string) error {
+// checkBackupName refuses a backup name (a path inside root) that an
+// Include glob matches: by its text, or once the directories the glob
+// names are followed through their symlinks inside root
+// (sshcfg.IncludeMayRead: "Include /etc/ssh/sshd_config.d/*" reads
+// /etc/ssh/real.d/x.bak when sshd_config.d links to real.d).
+func checkBackupName(root *rootfs.Root, name string, globs []string) error {
 	for _, g := range globs {
-		if !path.IsAbs(g) {
-			g = path.Join("/etc/ssh", g)
+		abs := g
+		if !path.IsAbs(abs) {
+			abs = path.Join("/etc/ssh", abs)
 		}
 		// path.Match lets "*" match a leading dot where glob(3) does not:
 		// erring on the side of refusing.
-		if ok, _ := path.Match(g, name); ok {
+		ok, _ := path.Match(abs, name)
+		if !ok && root != nil {
+			ok = sshcfg.IncludeMayRead(root, g, path.Dir(name), path.Base(name))
+		}
+		if ok {
 			return fmt.Errorf("backup %s would be read by sshd through Include %s; choose another backup suffix", name, g)
 		}
 	}
@@ -496,8 +505,8 @@ func makePending(root *rootfs.Root, t *target) error {
 
 // namePending links the target's pending copy to its backup name (or the
 // name with "-1", "-2", ... when that exists) and removes the pending name.
-func namePending(t *target, globs []string) error {
-	name, err := linkUnique(t.bdir, t.pending, path.Base(t.bname), globs)
+func namePending(root *rootfs.Root, t *target, globs []string) error {
+	name, err := linkUnique(root, t.bdir, t.pending, path.Base(t.bname), globs)
 	if err != nil {
 		return err
 	}
@@ -508,15 +517,17 @@ func namePending(t *target, globs []string) error {
 }
 
 // linkUnique hard-links src to name in d, or to name-1, name-2, ... when
-// name exists, and returns the name used. It never overwrites a file.
-func linkUnique(d *rootfs.Dir, src, name string, globs []string) (string, error) {
+// name exists, and returns the name used. It never overwrites a file, and
+// refuses a name an Include glob matches (checkBackupName: d may have been
+// made since the name was chosen).
+func linkUnique(root *rootfs.Root, d *rootfs.Dir, src, name string, globs []string) (string, error) {
 	for n := 0; n < 100; n++ {
 		dst := name
 		if n > 0 {
 			dst += fmt.Sprintf("-%d", n)
-			if err := checkBackupName(d.Path(dst), globs); err != nil {
-				return "", err
-			}
+		}
+		if err := checkBackupName(root, d.Path(dst), globs); err != nil {
+			return "", err
 		}
 		err := d.Link(src, dst)
 		if errors.Is(err, fs.ErrExist) {

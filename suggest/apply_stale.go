@@ -33,13 +33,13 @@ func backupDirOf(opts ApplyOptions) string {
 // (a path inside the root) goes: beside it, or, with opts.BackupDir or when
 // an Include glob would read it there, under the backup directory. Its
 // directory may not exist yet (makePending creates it inside the root).
-func backupPath(name, suffix string, opts ApplyOptions) (string, error) {
+func backupPath(root *rootfs.Root, name, suffix string, opts ApplyOptions) (string, error) {
 	beside := name + suffix
-	if opts.BackupDir == "" && checkBackupName(beside, opts.IncludeGlobs) == nil {
+	if opts.BackupDir == "" && checkBackupName(root, beside, opts.IncludeGlobs) == nil {
 		return beside, nil
 	}
 	in := path.Join(backupDirOf(opts), name) + suffix
-	if err := checkBackupName(in, opts.IncludeGlobs); err != nil {
+	if err := checkBackupName(root, in, opts.IncludeGlobs); err != nil {
 		return "", fmt.Errorf("%w (and in the backup directory %s too)", err, backupDirOf(opts))
 	}
 	return in, nil
@@ -93,7 +93,7 @@ func cleanStale(root *rootfs.Root, dir *rootfs.Dir, base string, opts ApplyOptio
 					continue
 				}
 				if !bytes.Equal(old, cur) && !named(d, n, base+suffix) {
-					if _, err := linkUnique(d, n, base+suffix, opts.IncludeGlobs); err != nil {
+					if _, err := linkUnique(root, d, n, base+suffix, opts.IncludeGlobs); err != nil {
 						continue
 					}
 				}

@@ -394,10 +394,20 @@ func TestApply(t *testing.T) {
 func TestApplySymlink(t *testing.T) {
 	tests := []struct {
 		name, link, linkTarget, target string
+		globs                          []string // ApplyOptions.IncludeGlobs
+		backup                         string   // "": the target + fixedSuffix
 	}{
-		{"absolute link", mainPath, "/srv/config/sshd_config", "/srv/config/sshd_config"},
-		{"relative link", dropinPath, "../../../srv/config/50.conf", "/srv/config/50.conf"},
-		{"link through a linked directory", "/etc/ssh/conf.d/x.conf", "/srv/config", "/srv/config/x.conf"},
+		{name: "absolute link", link: mainPath, linkTarget: "/srv/config/sshd_config", target: "/srv/config/sshd_config"},
+		{name: "relative link", link: dropinPath, linkTarget: "../../../srv/config/50.conf", target: "/srv/config/50.conf"},
+		{name: "link through a linked directory", link: "/etc/ssh/conf.d/x.conf", linkTarget: "/srv/config", target: "/srv/config/x.conf"},
+		// sshd reads the glob through the link: a backup beside the
+		// target would be read, so it goes to the backup directory.
+		{name: "Include glob through a linked directory", link: "/etc/ssh/sshd_config.d/x.conf", linkTarget: "real.d",
+			target: "/etc/ssh/real.d/x.conf", globs: []string{"/etc/ssh/sshd_config.d/*"},
+			backup: DefaultBackupDir + "/etc/ssh/real.d/x.conf" + fixedSuffix},
+		{name: "relative Include glob through a linked directory", link: "/etc/ssh/sshd_config.d/x.conf", linkTarget: "/srv/drop",
+			target: "/srv/drop/x.conf", globs: []string{"sshd_config.d/*"},
+			backup: DefaultBackupDir + "/srv/drop/x.conf" + fixedSuffix},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -409,7 +419,7 @@ func TestApplySymlink(t *testing.T) {
 				t.Fatal(err)
 			}
 			linkHost := host(root, tc.link)
-			if strings.HasSuffix(tc.name, "directory") {
+			if strings.HasSuffix(tc.name, "linked directory") {
 				linkHost = filepath.Dir(linkHost) // the directory is the link
 			}
 			os.MkdirAll(filepath.Dir(linkHost), 0o755)
@@ -427,9 +437,13 @@ func TestApplySymlink(t *testing.T) {
 			}
 			applyWithTools(t, Diff(resolved), resolved)
 
-			res, err := Apply(context.Background(), []FileChange{c}, ApplyOptions{Root: openRoot(t, root), Now: fixedNow})
+			res, err := Apply(context.Background(), []FileChange{c}, ApplyOptions{Root: openRoot(t, root), Now: fixedNow, IncludeGlobs: tc.globs})
 			if err != nil {
 				t.Fatal(err)
+			}
+			backup := tc.backup
+			if backup == "" {
+				backup = tc.target + fixedSuffix
 			}
 			if got, err := os.Readlink(linkHost); err != nil || got != tc.linkTarget {
 				t.Errorf("link now reads %q, %v; want it kept as %q", got, err, tc.linkTarget)
@@ -437,10 +451,10 @@ func TestApplySymlink(t *testing.T) {
 			if got := readFile(t, tgt); !bytes.Equal(got, c.New) {
 				t.Errorf("target = %q, want %q", got, c.New)
 			}
-			if !slices.Equal(res.Files, []string{tc.target}) || !slices.Equal(res.Backups, []string{tc.target + fixedSuffix}) {
-				t.Errorf("result = %+v, want the target %s and its backup", res, tgt)
+			if !slices.Equal(res.Files, []string{tc.target}) || !slices.Equal(res.Backups, []string{backup}) {
+				t.Errorf("result = %+v, want the target %s and its backup %s", res, tc.target, backup)
 			}
-			if got := readFile(t, tgt+fixedSuffix); !bytes.Equal(got, c.Old) {
+			if got := readFile(t, host(root, backup)); !bytes.Equal(got, c.Old) {
 				t.Errorf("backup = %q, want %q", got, c.Old)
 			}
 		})
