@@ -46,7 +46,8 @@ type ApplyOptions struct {
 	// the file's own path ("/var/backups/sshport/etc/ssh/sshd_config" +
 	// suffix). When "", a backup goes beside its file unless an Include
 	// glob would make sshd read it there ("Include sshd_config.d/*"); then
-	// it goes under DefaultBackupDir. Directories are created mode 0700.
+	// it goes under DefaultBackupDir. Directories are created mode 0700
+	// from the backup directory down; its missing parents mode 0755.
 	BackupDir string
 
 	// IncludeGlobs are the Include patterns of the configuration as sshd
@@ -324,7 +325,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 
 	// One file at a time: copy, replace, name the copy.
 	for i, t := range targets {
-		if err := makePending(root, t); err != nil {
+		if err := makePending(root, t, backupDirOf(opts)); err != nil {
 			err = fmt.Errorf("%s: backup: %w", t.change.Path, err)
 			return nil, rollback(targets, i, err)
 		}
@@ -462,16 +463,25 @@ func checkBackupName(root *rootfs.Root, name string, globs []string) error {
 
 // makePending writes a complete copy of the target's old bytes, mode and
 // owner as a hidden file in the directory of its backup (made inside the
-// root, mode 0700, when missing), fsynced, and links it to its pending name
-// "." + NAME + pendingMark + digits + backup suffix. Until namePending gives
+// root when missing: mode 0700 from the backup directory bdir down, 0755
+// for its missing parents such as /var/backups, as a system makes them),
+// fsynced, and links it to its pending name
+// "." + NAME + pendingMark + digits + "-" + backup suffix. Until namePending gives
 // it the backup's name, it is what the next run finds if this one is killed.
-func makePending(root *rootfs.Root, t *target) error {
+func makePending(root *rootfs.Root, t *target, bdir string) error {
 	bdirName, bbase := path.Split(t.bname)
 	bdirName = path.Clean(bdirName)
 	if t.bdir == nil {
 		if bdirName == t.dir.Name() {
 			t.bdir = t.dir
 		} else {
+			if parent := path.Dir(path.Clean("/" + bdir)); parent != "/" {
+				p, err := root.MkdirAll(parent, 0o755)
+				if err != nil {
+					return err
+				}
+				p.Close()
+			}
 			d, err := root.MkdirAll(bdirName, 0o700)
 			if err != nil {
 				return err
@@ -495,7 +505,7 @@ func makePending(root *rootfs.Root, t *target) error {
 	if err != nil {
 		return err
 	}
-	pending := "." + t.base + pendingMark + strings.TrimPrefix(tmpName, prefix) + suffix
+	pending := "." + t.base + pendingMark + strings.TrimPrefix(tmpName, prefix) + "-" + suffix
 	if err := t.bdir.Link(tmpName, pending); err != nil {
 		return err
 	}

@@ -191,8 +191,8 @@ func TestApply(t *testing.T) {
 				// file was not (removed).
 				os.WriteFile(host(root, "/etc/ssh/.sshd_config1234567"), []byte("half"), 0o600)
 				os.WriteFile(host(root, "/etc/ssh/sshd_config.d/.50-cloud-init.conf.sshport-tmp-99"), []byte("x"), 0o600)
-				os.WriteFile(host(root, "/etc/ssh/sshd_config.d/.50-cloud-init.conf"+pendingMark+"42.old"), []byte("Port 1\n"), 0o600)
-				os.WriteFile(host(root, "/etc/ssh/.sshd_config"+pendingMark+"43.same"), []byte(mainCfg), 0o600)
+				os.WriteFile(host(root, "/etc/ssh/sshd_config.d/.50-cloud-init.conf"+pendingMark+"42-.old"), []byte("Port 1\n"), 0o600)
+				os.WriteFile(host(root, "/etc/ssh/.sshd_config"+pendingMark+"43-.same"), []byte(mainCfg), 0o600)
 				os.WriteFile(host(root, "/etc/ssh/.keep"), []byte("not ours"), 0o600)
 			},
 			wantNew: []string{dropinPath, mainPath},
@@ -206,7 +206,7 @@ func TestApply(t *testing.T) {
 			changes: []FileChange{{Path: mainPath, Old: []byte(mainCfg), New: []byte(mainCfg)}},
 			setup: func(t *testing.T, root string) {
 				os.WriteFile(host(root, mainPath+".old"), []byte("Port 1\n"), 0o600)
-				os.Link(host(root, mainPath+".old"), host(root, "/etc/ssh/.sshd_config"+pendingMark+"7.old"))
+				os.Link(host(root, mainPath+".old"), host(root, "/etc/ssh/.sshd_config"+pendingMark+"7-.old"))
 			},
 			opts:      ApplyOptions{Files: []string{mainPath}},
 			wantFiles: []string{mainPath, mainPath + ".old"},
@@ -646,6 +646,7 @@ type childSpec struct {
 	KillStep     string // SIGKILL self after this step...
 	KillIndex    int    // ...of this file
 	FailValidate bool
+	BackupSuffix string
 	WaitStdin    bool // read stdin to EOF before applying (a start barrier)
 	FreePages    int  // fulldisk: pages left free after filling the tmpfs
 }
@@ -692,7 +693,7 @@ func TestApplyChild(t *testing.T) {
 		}
 		return nil
 	}
-	opts := ApplyOptions{Root: openRoot(t, spec.Root), Now: fixedNow}
+	opts := ApplyOptions{Root: openRoot(t, spec.Root), Now: fixedNow, BackupSuffix: spec.BackupSuffix}
 	if spec.FailValidate {
 		opts.Validate = func(context.Context) error { return errors.New("fake sshd -t failure") }
 	}
@@ -715,32 +716,44 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 		failValidate bool
 		wantNew      [2]bool // file 0 (drop-in) and file 1 (main) hold New
 		wantBackup   [2]bool // a visible backup exists
+		suffix       string  // --backup-suffix of the killed run ("": the default)
 	}{
-		{"locked", -1, false, [2]bool{}, [2]bool{}},
-		{"verified", -1, false, [2]bool{}, [2]bool{}},
-		{"backup", 0, false, [2]bool{}, [2]bool{}},
-		{"temp", 0, false, [2]bool{}, [2]bool{}},
-		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}},
-		{"named", 0, false, [2]bool{true, false}, [2]bool{true, false}},
-		{"backup", 1, false, [2]bool{true, false}, [2]bool{true, false}},
-		{"temp", 1, false, [2]bool{true, false}, [2]bool{true, false}},
-		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}},
-		{"named", 1, false, [2]bool{true, true}, [2]bool{true, true}},
-		{"written", -1, false, [2]bool{true, true}, [2]bool{true, true}},
-		{"restored", 1, true, [2]bool{true, false}, [2]bool{true, true}},
-		{"restored", 0, true, [2]bool{false, false}, [2]bool{true, true}},
+		{"locked", -1, false, [2]bool{}, [2]bool{}, ""},
+		{"verified", -1, false, [2]bool{}, [2]bool{}, ""},
+		{"backup", 0, false, [2]bool{}, [2]bool{}, ""},
+		{"temp", 0, false, [2]bool{}, [2]bool{}, ""},
+		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}, ""},
+		{"named", 0, false, [2]bool{true, false}, [2]bool{true, false}, ""},
+		{"backup", 1, false, [2]bool{true, false}, [2]bool{true, false}, ""},
+		{"temp", 1, false, [2]bool{true, false}, [2]bool{true, false}, ""},
+		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}, ""},
+		{"named", 1, false, [2]bool{true, true}, [2]bool{true, true}, ""},
+		{"written", -1, false, [2]bool{true, true}, [2]bool{true, true}, ""},
+		{"restored", 1, true, [2]bool{true, false}, [2]bool{true, true}, ""},
+		{"restored", 0, true, [2]bool{false, false}, [2]bool{true, true}, ""},
+		// A suffix starting with digits: the pending copy's name must
+		// still tell its random digits from the suffix.
+		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}, "2024"},
+		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}, "1.orig"},
 	}
 	for _, tc := range tests {
 		name := fmt.Sprintf("%s %d", tc.step, tc.index)
 		if tc.failValidate {
 			name += " during rollback"
 		}
+		if tc.suffix != "" {
+			name += " suffix " + tc.suffix
+		}
+		sfx := fixedSuffix
+		if tc.suffix != "" {
+			sfx = tc.suffix
+		}
 		t.Run(name, func(t *testing.T) {
 			root := t.TempDir()
 			changes := twoFiles()
 			writeTree(t, root, changes)
 			cmd := runChild(t, childSpec{Mode: "apply", Root: root, Changes: changes,
-				KillStep: tc.step, KillIndex: tc.index, FailValidate: tc.failValidate})
+				KillStep: tc.step, KillIndex: tc.index, FailValidate: tc.failValidate, BackupSuffix: tc.suffix})
 			out, err := cmd.CombinedOutput()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
@@ -760,12 +773,12 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 					t.Errorf("%s new = %v, want %v", c.Path, isNew, tc.wantNew[i])
 				}
 				wantFiles = append(wantFiles, c.Path)
-				b, err := os.ReadFile(host(root, c.Path+fixedSuffix))
+				b, err := os.ReadFile(host(root, c.Path+sfx))
 				if (err == nil) != tc.wantBackup[i] {
 					t.Errorf("backup of %s exists = %v, want %v", c.Path, err == nil, tc.wantBackup[i])
 				}
 				if err == nil {
-					wantFiles = append(wantFiles, c.Path+fixedSuffix)
+					wantFiles = append(wantFiles, c.Path+sfx)
 					if !bytes.Equal(b, c.Old) {
 						t.Errorf("backup of %s = %q, want the old bytes", c.Path, b)
 					}
@@ -798,7 +811,7 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 			}
 			for _, c := range changes {
 				n := 0
-				for _, sfx := range []string{fixedSuffix, ".second"} {
+				for _, sfx := range []string{sfx, ".second"} {
 					if b, err := os.ReadFile(host(root, c.Path+sfx)); err == nil {
 						n++
 						if !bytes.Equal(b, c.Old) {
@@ -1135,5 +1148,48 @@ func TestHolderIn(t *testing.T) {
 	}
 	if got := holderIn(locks, 8<<8|1, 1234, 4242); got != "" {
 		t.Errorf("holderIn(own lock) = %q, want none", got)
+	}
+}
+
+// TestApplyBackupDirModes: the backup directory is private (0700) from
+// itself down, but the system directories Apply has to make above it in a
+// bare image (/var, /var/backups) get the usual 0755: a 0700 /var would lock
+// every other user and service out of it.
+func TestApplyBackupDirModes(t *testing.T) {
+	umask := syscall.Umask(0)
+	syscall.Umask(umask)
+	tests := []struct {
+		name  string
+		opts  ApplyOptions
+		modes map[string]fs.FileMode
+	}{
+		{name: "default backup directory",
+			opts: ApplyOptions{IncludeGlobs: []string{"sshd_config.d/*"}},
+			modes: map[string]fs.FileMode{"/var": 0o755, "/var/backups": 0o755, "/var/backups/sshport": 0o700,
+				"/var/backups/sshport/etc/ssh/sshd_config.d": 0o700}},
+		{name: "--backup-dir",
+			opts:  ApplyOptions{BackupDir: "/srv/bk/sshport"},
+			modes: map[string]fs.FileMode{"/srv": 0o755, "/srv/bk": 0o755, "/srv/bk/sshport": 0o700, "/srv/bk/sshport/etc/ssh": 0o700}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			changes := twoFiles()
+			writeTree(t, root, changes)
+			opts := tc.opts
+			opts.Root, opts.Now = openRoot(t, root), fixedNow
+			if _, err := Apply(context.Background(), changes, opts); err != nil {
+				t.Fatal(err)
+			}
+			for d, m := range tc.modes {
+				fi, err := os.Stat(host(root, d))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := m &^ fs.FileMode(umask); fi.Mode().Perm() != want {
+					t.Errorf("%s: mode %v, want %v", d, fi.Mode().Perm(), want)
+				}
+			}
+		})
 	}
 }
