@@ -367,7 +367,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 // rollback restores the first n targets, which were replaced, to their old
 // bytes, newest first; when all are restored it removes every backup of this
 // run (copies of unchanged files). It returns cause extended with what
-// happened.
+// happened ("nothing was written" when n is 0).
 func rollback(targets []*target, n int, cause error) error {
 	var failed []string
 	for i := n - 1; i >= 0; i-- {
@@ -390,6 +390,9 @@ func rollback(targets []*target, n int, cause error) error {
 	}
 	// Every file is back as it was; the backups are copies of it.
 	removeBackups(targets)
+	if n == 0 {
+		return fmt.Errorf("%w; nothing was written", cause)
+	}
 	return fmt.Errorf("%w; every file was restored", cause)
 }
 

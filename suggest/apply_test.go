@@ -299,7 +299,21 @@ func TestApply(t *testing.T) {
 				}
 				return nil
 			},
-			wantErr:   "injected failure",
+			wantErr:   "injected failure; every file was restored",
+			wantIs:    errHook,
+			wantFiles: []string{dropinPath, mainPath},
+		},
+		{
+			// No file was replaced yet: no "restored" in the message.
+			name:    "first backup fails: nothing was written",
+			changes: twoFiles(),
+			hook: func(step string, i int) error {
+				if step == "backup" && i == 0 {
+					return errHook
+				}
+				return nil
+			},
+			wantErr:   "injected failure; nothing was written",
 			wantIs:    errHook,
 			wantFiles: []string{dropinPath, mainPath},
 		},
