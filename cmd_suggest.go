@@ -104,6 +104,11 @@ func runSuggest(c *cli.Context, e *env) error {
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
+	if c.Bool("finish") && d.Change && !t.image {
+		if err := e.finishNotInEffect(c, t, cfg, d); err != nil {
+			return &exitErr{code: exitError, err: err}
+		}
+	}
 	rep := &suggestReport{Port: d.Port, Previous: d.Current, Ports: d.Current, Why: d.Why, Compromise: d.Compromise, Forced: d.Forced,
 		Files: []string{}, Backups: []string{}, Notes: []string{}, NextSteps: []suggest.Step{}}
 	var plan *suggest.Plan
