@@ -88,6 +88,11 @@ func runSuggest(c *cli.Context, e *env) error {
 	if c.Bool("finish") && c.Bool("keep-old") {
 		return usageErr("--finish and --keep-old are the two phases of a migration: give one")
 	}
+	if b := c.String("backup-dir"); b != "" && !strings.HasPrefix(b, "/") {
+		// Relative to what? Not the working directory: Apply takes it
+		// inside the root, so "bk" would be /bk.
+		return usageErr("--backup-dir %q: give an absolute path (inside --root when given)", b)
+	}
 	cfg, err := t.load()
 	if err != nil {
 		return err

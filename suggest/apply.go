@@ -41,8 +41,8 @@ type ApplyOptions struct {
 	// already, "-1", "-2", ... is appended after it.
 	BackupSuffix string
 
-	// BackupDir, when set, is the directory inside Root (as sshd names
-	// paths, e.g. "/var/backups/sshport") where every backup goes, under
+	// BackupDir, when set, is the directory inside Root (an absolute path
+	// as sshd names paths, e.g. "/var/backups/sshport") where every backup goes, under
 	// the file's own path ("/var/backups/sshport/etc/ssh/sshd_config" +
 	// suffix). When "", a backup goes beside its file unless an Include
 	// glob would make sshd read it there ("Include sshd_config.d/*"); then
@@ -200,6 +200,9 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 	suffix, err := backupSuffix(opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.BackupDir != "" && !path.IsAbs(opts.BackupDir) {
+		return nil, fmt.Errorf("backup directory %q: not an absolute path", opts.BackupDir)
 	}
 
 	var targets []*target

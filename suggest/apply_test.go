@@ -175,6 +175,13 @@ func TestApply(t *testing.T) {
 				"/srv/bk" + dropinPath + fixedSuffix},
 		},
 		{
+			name:      "relative backup directory",
+			changes:   twoFiles(),
+			opts:      ApplyOptions{BackupDir: "bk"},
+			wantErr:   `backup directory "bk": not an absolute path`,
+			wantFiles: []string{dropinPath, mainPath},
+		},
+		{
 			name:      "backup directory matched by an Include glob too",
 			changes:   twoFiles(),
 			opts:      ApplyOptions{IncludeGlobs: []string{"sshd_config.d/*", "/var/backups/sshport/etc/ssh/sshd_config.d/*"}},
