@@ -668,6 +668,7 @@ type childSpec struct {
 	KillIndex    int    // ...of this file
 	FailValidate bool
 	BackupSuffix string
+	IncludeGlobs []string
 	WaitStdin    bool // read stdin to EOF before applying (a start barrier)
 	FreePages    int  // fulldisk: pages left free after filling the tmpfs
 }
@@ -714,7 +715,7 @@ func TestApplyChild(t *testing.T) {
 		}
 		return nil
 	}
-	opts := ApplyOptions{Root: openRoot(t, spec.Root), Now: fixedNow, BackupSuffix: spec.BackupSuffix}
+	opts := ApplyOptions{Root: openRoot(t, spec.Root), Now: fixedNow, BackupSuffix: spec.BackupSuffix, IncludeGlobs: spec.IncludeGlobs}
 	if spec.FailValidate {
 		opts.Validate = func(context.Context) error { return errors.New("fake sshd -t failure") }
 	}
@@ -738,24 +739,30 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 		wantNew      [2]bool // file 0 (drop-in) and file 1 (main) hold New
 		wantBackup   [2]bool // a visible backup exists
 		suffix       string  // --backup-suffix of the killed run ("": the default)
+		// globs: "Include sshd_config.d/*", so the drop-in's pending copy
+		// and backup are in the backup directory, not beside it.
+		globs bool
 	}{
-		{"locked", -1, false, [2]bool{}, [2]bool{}, ""},
-		{"verified", -1, false, [2]bool{}, [2]bool{}, ""},
-		{"backup", 0, false, [2]bool{}, [2]bool{}, ""},
-		{"temp", 0, false, [2]bool{}, [2]bool{}, ""},
-		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}, ""},
-		{"named", 0, false, [2]bool{true, false}, [2]bool{true, false}, ""},
-		{"backup", 1, false, [2]bool{true, false}, [2]bool{true, false}, ""},
-		{"temp", 1, false, [2]bool{true, false}, [2]bool{true, false}, ""},
-		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}, ""},
-		{"named", 1, false, [2]bool{true, true}, [2]bool{true, true}, ""},
-		{"written", -1, false, [2]bool{true, true}, [2]bool{true, true}, ""},
-		{"restored", 1, true, [2]bool{true, false}, [2]bool{true, true}, ""},
-		{"restored", 0, true, [2]bool{false, false}, [2]bool{true, true}, ""},
+		{"locked", -1, false, [2]bool{}, [2]bool{}, "", false},
+		{"verified", -1, false, [2]bool{}, [2]bool{}, "", false},
+		{"backup", 0, false, [2]bool{}, [2]bool{}, "", false},
+		{"temp", 0, false, [2]bool{}, [2]bool{}, "", false},
+		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}, "", false},
+		{"named", 0, false, [2]bool{true, false}, [2]bool{true, false}, "", false},
+		{"backup", 1, false, [2]bool{true, false}, [2]bool{true, false}, "", false},
+		{"temp", 1, false, [2]bool{true, false}, [2]bool{true, false}, "", false},
+		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}, "", false},
+		{"named", 1, false, [2]bool{true, true}, [2]bool{true, true}, "", false},
+		{"written", -1, false, [2]bool{true, true}, [2]bool{true, true}, "", false},
+		{"restored", 1, true, [2]bool{true, false}, [2]bool{true, true}, "", false},
+		{"restored", 0, true, [2]bool{false, false}, [2]bool{true, true}, "", false},
 		// A suffix starting with digits: the pending copy's name must
 		// still tell its random digits from the suffix.
-		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}, "2024"},
-		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}, "1.orig"},
+		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}, "2024", false},
+		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}, "1.orig", false},
+		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}, "", true},
+		{"named", 0, false, [2]bool{true, false}, [2]bool{true, false}, "", true},
+		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}, "", true},
 	}
 	for _, tc := range tests {
 		name := fmt.Sprintf("%s %d", tc.step, tc.index)
@@ -769,12 +776,24 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 		if tc.suffix != "" {
 			sfx = tc.suffix
 		}
+		var globs []string
+		if tc.globs {
+			name += " backup directory"
+			globs = []string{"sshd_config.d/*"}
+		}
+		// backupOf is where the backup of path with suffix goes.
+		backupOf := func(path, sfx string) string {
+			if tc.globs && path == dropinPath {
+				return DefaultBackupDir + path + sfx
+			}
+			return path + sfx
+		}
 		t.Run(name, func(t *testing.T) {
 			root := t.TempDir()
 			changes := twoFiles()
 			writeTree(t, root, changes)
 			cmd := runChild(t, childSpec{Mode: "apply", Root: root, Changes: changes,
-				KillStep: tc.step, KillIndex: tc.index, FailValidate: tc.failValidate, BackupSuffix: tc.suffix})
+				KillStep: tc.step, KillIndex: tc.index, FailValidate: tc.failValidate, BackupSuffix: tc.suffix, IncludeGlobs: globs})
 			out, err := cmd.CombinedOutput()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
@@ -794,12 +813,12 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 					t.Errorf("%s new = %v, want %v", c.Path, isNew, tc.wantNew[i])
 				}
 				wantFiles = append(wantFiles, c.Path)
-				b, err := os.ReadFile(host(root, c.Path+sfx))
+				b, err := os.ReadFile(host(root, backupOf(c.Path, sfx)))
 				if (err == nil) != tc.wantBackup[i] {
 					t.Errorf("backup of %s exists = %v, want %v", c.Path, err == nil, tc.wantBackup[i])
 				}
 				if err == nil {
-					wantFiles = append(wantFiles, c.Path+sfx)
+					wantFiles = append(wantFiles, backupOf(c.Path, sfx))
 					if !bytes.Equal(b, c.Old) {
 						t.Errorf("backup of %s = %q, want the old bytes", c.Path, b)
 					}
@@ -821,7 +840,7 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			if _, err := Apply(ctx, again, ApplyOptions{Root: openRoot(t, root), BackupSuffix: ".second", Files: []string{dropinPath, mainPath}}); err != nil {
+			if _, err := Apply(ctx, again, ApplyOptions{Root: openRoot(t, root), BackupSuffix: ".second", Files: []string{dropinPath, mainPath}, IncludeGlobs: globs}); err != nil {
 				t.Fatalf("Apply after the kill: %v", err)
 			}
 			checkTree(t, "Apply after the kill", root, changes)
@@ -833,7 +852,7 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 			for _, c := range changes {
 				n := 0
 				for _, sfx := range []string{sfx, ".second"} {
-					if b, err := os.ReadFile(host(root, c.Path+sfx)); err == nil {
+					if b, err := os.ReadFile(host(root, backupOf(c.Path, sfx))); err == nil {
 						n++
 						if !bytes.Equal(b, c.Old) {
 							t.Errorf("backup %s%s = %q, want the old bytes", c.Path, sfx, b)
