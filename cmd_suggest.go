@@ -88,6 +88,9 @@ func runSuggest(c *cli.Context, e *env) error {
 	if c.Bool("finish") && c.Bool("keep-old") {
 		return usageErr("--finish and --keep-old are the two phases of a migration: give one")
 	}
+	if d := c.Duration("lock-timeout"); d < 0 {
+		return usageErr("--lock-timeout %v: want a duration of 0 or more", d)
+	}
 	if b := c.String("backup-dir"); b != "" && !strings.HasPrefix(b, "/") {
 		// Relative to what? Not the working directory: Apply takes it
 		// inside the root, so "bk" would be /bk.
