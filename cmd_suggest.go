@@ -112,7 +112,10 @@ func runSuggest(c *cli.Context, e *env) error {
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	if c.Bool("finish") && d.Change && !t.image {
+	// Phase 2, asked for or not (plain suggest on a half-done migration
+	// keeps the configured safe port too): refused while the running sshd
+	// has not taken phase 1.
+	if d.Change && !t.image && !c.Bool("keep-old") && slices.Contains(d.Current, d.Port) {
 		if err := e.finishNotInEffect(c, t, cfg, d); err != nil {
 			return &exitErr{code: exitError, err: err}
 		}

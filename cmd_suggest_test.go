@@ -27,13 +27,16 @@ func TestFinishBeforeReload(t *testing.T) {
 		pidFile   bool // the PidFile holds pid
 		listeners []checker.Listener
 		json      bool
+		plain     bool // plain suggest --apply, no --finish: phase 2 all the same
 		wantCode  int
 		wantErr   string // on stderr (or in the JSON error)
 	}{
 		{name: "phase 1 not reloaded", pidFile: true, listeners: []checker.Listener{lst(22, pid)},
-			wantCode: exitError, wantErr: "--finish: the running sshd (pid 4242) listens on 22 but not yet on 20022: phase 1 is not in effect"},
+			wantCode: exitError, wantErr: "sshport: --finish: the running sshd (pid 4242) listens on 22 but not yet on 20022, the port phase 2 keeps: phase 1 is not in effect"},
 		{name: "phase 1 not reloaded, --json", pidFile: true, listeners: []checker.Listener{lst(22, pid)}, json: true,
 			wantCode: exitError, wantErr: `"message": "--finish: the running sshd (pid 4242) listens on 22 but not yet on 20022`},
+		{name: "plain suggest, phase 1 not reloaded", pidFile: true, listeners: []checker.Listener{lst(22, pid)}, plain: true,
+			wantCode: exitError, wantErr: "sshport: the running sshd (pid 4242) listens on 22 but not yet on 20022"},
 		{name: "phase 1 reloaded", pidFile: true, listeners: []checker.Listener{lst(22, pid), lst(20022, pid)}},
 		{name: "no running sshd seen", listeners: []checker.Listener{lst(22, pid)}},
 		{name: "another process on the old port", pidFile: true, listeners: []checker.Listener{lst(22, 99)}},
@@ -58,7 +61,10 @@ func TestFinishBeforeReload(t *testing.T) {
 			if tc.json {
 				args = append(args, "--json")
 			}
-			args = append(args, "suggest", "--finish", "--apply", "--sshd", "/bin/true", "--backup-suffix", ".bak")
+			args = append(args, "suggest", "--apply", "--sshd", "/bin/true", "--backup-suffix", ".bak")
+			if !tc.plain {
+				args = append(args, "--finish")
+			}
 			var out, errb bytes.Buffer
 			code := run(context.Background(), args, &out, &errb, checker.Static{Facts: facts})
 			if code != tc.wantCode {

@@ -163,7 +163,8 @@ func sshdPID(cfg *sshcfg.Config) int {
 	return pid
 }
 
-// finishNotInEffect refuses phase 2 when the running sshd of this
+// finishNotInEffect refuses phase 2 (--finish, or plain suggest keeping a
+// safe port the configuration already has) when the running sshd of this
 // configuration (the pid in its PidFile) listens on old ports but not on
 // the port phase 2 keeps: phase 1 was written but sshd was not reloaded, so
 // the new port has never answered. Dropping the old ports then would leave
@@ -189,6 +190,10 @@ func (e *env) finishNotInEffect(c *cli.Context, t target, cfg *sshcfg.Config, d 
 		return nil
 	}
 	slices.Sort(on)
-	return fmt.Errorf("--finish: the running sshd (pid %d) listens on %s but not yet on %d: phase 1 is not in effect; reload sshd as phase 1's next steps say, check the new port (%s verify --port %d), then finish; nothing was written",
-		pid, intsJoin(on), d.Port, t.invocation(), d.Port)
+	prefix := ""
+	if c.Bool("finish") {
+		prefix = "--finish: "
+	}
+	return fmt.Errorf("%sthe running sshd (pid %d) listens on %s but not yet on %d, the port phase 2 keeps: phase 1 is not in effect; reload sshd as phase 1's next steps say, check the new port (%s verify --port %d), then finish; nothing was written",
+		prefix, pid, intsJoin(on), d.Port, t.invocation(), d.Port)
 }
