@@ -141,8 +141,9 @@ func ResolveTargets(root *rootfs.Root, changes []FileChange) ([]FileChange, erro
 
 // Apply writes every change whose Old differs from New, in the given order
 // (Plan.Writes: add before remove), so that a crash at any moment leaves
-// each file either wholly old or wholly new, a backup of every file that is
-// new and of no other.
+// each file either wholly old or wholly new, and a backup of every file that
+// is new (a crash during a rollback may also leave the backup of a file
+// already restored: a copy of its bytes).
 //
 // In order, Apply:
 //   - resolves each Path inside Root chroot-style (rootfs.Root.Target),
