@@ -25,6 +25,7 @@ func TestFinishBeforeReload(t *testing.T) {
 	tests := []struct {
 		name      string
 		pidFile   bool // the PidFile holds pid
+		pidNone   bool // "PidFile none", and a file named "none" in the working directory holds pid
 		listeners []checker.Listener
 		json      bool
 		plain     bool // plain suggest --apply, no --finish: phase 2 all the same
@@ -37,6 +38,7 @@ func TestFinishBeforeReload(t *testing.T) {
 			wantCode: exitError, wantErr: `"message": "--finish: the running sshd (pid 4242) listens on 22 but not yet on 20022`},
 		{name: "plain suggest, phase 1 not reloaded", pidFile: true, listeners: []checker.Listener{lst(22, pid)}, plain: true,
 			wantCode: exitError, wantErr: "sshport: the running sshd (pid 4242) listens on 22 but not yet on 20022"},
+		{name: "PidFile none", pidNone: true, listeners: []checker.Listener{lst(22, pid)}},
 		{name: "phase 1 reloaded", pidFile: true, listeners: []checker.Listener{lst(22, pid), lst(20022, pid)}},
 		{name: "no running sshd seen", listeners: []checker.Listener{lst(22, pid)}},
 		{name: "another process on the old port", pidFile: true, listeners: []checker.Listener{lst(22, 99)}},
@@ -46,6 +48,13 @@ func TestFinishBeforeReload(t *testing.T) {
 			dir := t.TempDir()
 			cfg := filepath.Join(dir, "sshd_config")
 			pf := filepath.Join(dir, "sshd.pid")
+			if tc.pidNone {
+				pf = "none"
+				t.Chdir(dir)
+				if err := os.WriteFile(filepath.Join(dir, "none"), []byte("4242\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			old := "Port 22\nPort 20022\nPidFile " + pf + "\n"
 			if err := os.WriteFile(cfg, []byte(old), 0o644); err != nil {
 				t.Fatal(err)

@@ -149,11 +149,17 @@ func (e *env) staleSSHDPorts(c *cli.Context, cfg *sshcfg.Config, configured []in
 }
 
 // sshdPID returns the pid in the running sshd's PidFile on this system (0
-// when there is none).
+// when there is none). "PidFile none" is none, not a file named "none" in
+// sshport's working directory.
 func sshdPID(cfg *sshcfg.Config) int {
 	pf := pidFile(cfg)
-	if pf == "" {
+	switch {
+	case pf == "":
 		pf = "/run/sshd.pid"
+	case pf == "none":
+		return 0 // sshd writes no pid file
+	case !strings.HasPrefix(pf, "/"):
+		pf = "/" + pf // sshd has made / its working directory by then
 	}
 	b, err := os.ReadFile(pf)
 	if err != nil {
