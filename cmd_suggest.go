@@ -88,6 +88,14 @@ func runSuggest(c *cli.Context, e *env) error {
 	if c.Bool("finish") && c.Bool("keep-old") {
 		return usageErr("--finish and --keep-old are the two phases of a migration: give one")
 	}
+	if d := c.Duration("lock-timeout"); d < 0 {
+		return usageErr("--lock-timeout %v: want a duration of 0 or more", d)
+	}
+	if b := c.String("backup-dir"); b != "" && !strings.HasPrefix(b, "/") {
+		// Relative to what? Not the working directory: Apply takes it
+		// inside the root, so "bk" would be /bk.
+		return usageErr("--backup-dir %q: give an absolute path (inside --root when given)", b)
+	}
 	cfg, err := t.load()
 	if err != nil {
 		return err
@@ -103,6 +111,14 @@ func runSuggest(c *cli.Context, e *env) error {
 	})
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
+	}
+	// Phase 2, asked for or not (plain suggest on a half-done migration
+	// keeps the configured safe port too): refused while the running sshd
+	// has not taken phase 1.
+	if d.Change && !t.image && !c.Bool("keep-old") && slices.Contains(d.Current, d.Port) {
+		if err := e.finishNotInEffect(c, t, cfg, d); err != nil {
+			return &exitErr{code: exitError, err: err}
+		}
 	}
 	rep := &suggestReport{Port: d.Port, Previous: d.Current, Ports: d.Current, Why: d.Why, Compromise: d.Compromise, Forced: d.Forced,
 		Files: []string{}, Backups: []string{}, Notes: []string{}, NextSteps: []suggest.Step{}}

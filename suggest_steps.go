@@ -137,14 +137,7 @@ func (e *env) staleSSHDPorts(c *cli.Context, cfg *sshcfg.Config, configured []in
 	if err != nil {
 		return nil, err
 	}
-	pid := 0
-	pf := pidFile(cfg)
-	if pf == "" {
-		pf = "/run/sshd.pid"
-	}
-	if b, err := os.ReadFile(pf); err == nil {
-		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-	}
+	pid := sshdPID(cfg)
 	var stale []int
 	for _, l := range owned.Listeners {
 		if pid > 0 && l.PID == pid && slices.Contains(others, l.Port) && !slices.Contains(stale, l.Port) {
@@ -153,4 +146,60 @@ func (e *env) staleSSHDPorts(c *cli.Context, cfg *sshcfg.Config, configured []in
 	}
 	slices.Sort(stale)
 	return stale, nil
+}
+
+// sshdPID returns the pid in the running sshd's PidFile on this system (0
+// when there is none). "PidFile none" is none, not a file named "none" in
+// sshport's working directory.
+func sshdPID(cfg *sshcfg.Config) int {
+	pf := pidFile(cfg)
+	switch {
+	case pf == "":
+		pf = "/run/sshd.pid"
+	case pf == "none":
+		return 0 // sshd writes no pid file
+	case !strings.HasPrefix(pf, "/"):
+		pf = "/" + pf // sshd has made / its working directory by then
+	}
+	b, err := os.ReadFile(pf)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// finishNotInEffect refuses phase 2 (--finish, or plain suggest keeping a
+// safe port the configuration already has) when the running sshd of this
+// configuration (the pid in its PidFile) listens on old ports but not on
+// the port phase 2 keeps: phase 1 was written but sshd was not reloaded, so
+// the new port has never answered. Dropping the old ports then would leave
+// sshd, at its next reload, on a port nobody has checked (and phase 2's
+// steps no longer open it in a firewall). When no running sshd is seen,
+// nothing is refused.
+func (e *env) finishNotInEffect(c *cli.Context, t target, cfg *sshcfg.Config, d suggest.Decision) error {
+	pid := sshdPID(cfg)
+	if pid <= 0 {
+		return nil
+	}
+	facts, err := e.prober.Probe(c.Context, checker.Request{Live: true, Owners: d.Current})
+	if err != nil {
+		return err
+	}
+	var on []int
+	for _, l := range facts.Listeners {
+		if l.PID == pid && slices.Contains(d.Current, l.Port) && !slices.Contains(on, l.Port) {
+			on = append(on, l.Port)
+		}
+	}
+	if len(on) == 0 || slices.Contains(on, d.Port) {
+		return nil
+	}
+	slices.Sort(on)
+	prefix := ""
+	if c.Bool("finish") {
+		prefix = "--finish: "
+	}
+	return fmt.Errorf("%sthe running sshd (pid %d) listens on %s but not yet on %d, the port phase 2 keeps: phase 1 is not in effect; reload sshd as phase 1's next steps say, check the new port (%s verify --port %d), then finish; nothing was written",
+		prefix, pid, intsJoin(on), d.Port, t.invocation(), d.Port)
 }

@@ -130,12 +130,12 @@ type Expect struct {
 // RunningFindings compares the live listeners with e: not-applied when this
 // configuration's sshd (or socket) listens but not on every endpoint of e,
 // not-running (info) when nothing of it listens at all. The port of a
-// finding is the first endpoint's.
+// finding is the first missing endpoint's (after --keep-old, the new port:
+// the old ones are listened on and fine).
 func RunningFindings(lv Live, e Expect) []Finding {
 	if len(e.Endpoints) == 0 {
 		return nil
 	}
-	port := int(e.Endpoints[0].Port())
 	held := map[netip.AddrPort]bool{}
 	var ours []string // endpoints our sshd or socket holds
 	for _, l := range lv.Facts.Listeners {
@@ -150,9 +150,13 @@ func RunningFindings(lv Live, e Expect) []Finding {
 		}
 	}
 	var missing []string
+	port := 0
 	for _, ep := range e.Endpoints {
 		if !held[netip.AddrPortFrom(ep.Addr().Unmap(), ep.Port())] {
 			missing = append(missing, ep.String())
+			if port == 0 {
+				port = int(ep.Port())
+			}
 		}
 	}
 	if len(missing) == 0 {

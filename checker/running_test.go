@@ -106,16 +106,22 @@ func TestRunningFindings(t *testing.T) {
 		e      Expect
 		want   []string
 		substr string
+		port   int // the finding's port, when not 0
 	}{
-		{"applied", Live{Config: "/etc/ssh/sshd_config"}, Expect{Endpoints: eps("[::]:22", "0.0.0.0:22")}, nil, ""},
+		{"applied", Live{Config: "/etc/ssh/sshd_config"}, Expect{Endpoints: eps("[::]:22", "0.0.0.0:22")}, nil, "", 0},
 		{"edited to 20022, reload pending", Live{Config: "/etc/ssh/sshd_config"}, Expect{Endpoints: eps("[::]:20023", "0.0.0.0:20023"), Apply: "systemctl reload ssh.service"},
-			[]string{CodeNotApplied}, "listens on 0.0.0.0:22, [::]:22: the change is not applied yet (systemctl reload ssh.service)"},
+			[]string{CodeNotApplied}, "listens on 0.0.0.0:22, [::]:22: the change is not applied yet (systemctl reload ssh.service)", 0},
 		{"no manager: kill -HUP", Live{Config: "/etc/ssh/other"}, Expect{Endpoints: eps("127.0.0.1:20024")},
-			[]string{CodeNotApplied}, "(kill -HUP 200)"},
-		{"nothing runs it", Live{Config: "/etc/ssh/none"}, Expect{Endpoints: eps("0.0.0.0:20030")}, []string{CodeNotRunning}, "nothing listens on 0.0.0.0:20030"},
-		{"another process holds it: in-use says so", Live{Config: "/etc/ssh/none"}, Expect{Endpoints: eps("0.0.0.0:8080")}, nil, ""},
+			[]string{CodeNotApplied}, "(kill -HUP 200)", 0},
+		{"nothing runs it", Live{Config: "/etc/ssh/none"}, Expect{Endpoints: eps("0.0.0.0:20030")}, []string{CodeNotRunning}, "nothing listens on 0.0.0.0:20030", 0},
+		{"another process holds it: in-use says so", Live{Config: "/etc/ssh/none"}, Expect{Endpoints: eps("0.0.0.0:8080")}, nil, "", 0},
+		// Phase 1 written, not reloaded: the finding is about 20022,
+		// the port sshd does not listen on yet, not about 22.
+		{"keep-old written, reload pending", Live{Config: "/etc/ssh/sshd_config"},
+			Expect{Endpoints: eps("[::]:22", "0.0.0.0:22", "[::]:20022", "0.0.0.0:20022"), Apply: "systemctl reload ssh.service"},
+			[]string{CodeNotApplied}, "the configuration says [::]:20022, 0.0.0.0:20022, but", 20022},
 		{"socket unit listens on the old port", Live{Config: "/etc/ssh/sshd_config", Socket: true}, Expect{Endpoints: eps("[::]:2200"), Apply: "systemctl daemon-reload && systemctl restart ssh.socket"},
-			[]string{CodeNotApplied}, "restart ssh.socket"},
+			[]string{CodeNotApplied}, "restart ssh.socket", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -126,6 +132,9 @@ func TestRunningFindings(t *testing.T) {
 			}
 			if c.substr != "" && !strings.Contains(got[0].Message, c.substr) {
 				t.Errorf("message %q lacks %q", got[0].Message, c.substr)
+			}
+			if c.port != 0 && got[0].Port != c.port {
+				t.Errorf("finding on port %d, want %d: %+v", got[0].Port, c.port, got[0])
 			}
 		})
 	}

@@ -394,3 +394,52 @@ func (g *globber) readDir(dir string) ([]string, error) {
 	}
 	return names, nil
 }
+
+// IncludeMayRead reports whether sshd, expanding the Include pattern over
+// fsys (a relative pattern is taken below SSHDir, as sshd takes it), would
+// read a file named base in the directory dir were one there. dir is
+// resolved as the kernel resolves it (its symlinks followed), and counts
+// when some directory the pattern's leading segments expand to resolves to
+// the same place: "Include /etc/ssh/sshd_config.d/*" reads
+// /etc/ssh/real.d/x when sshd_config.d is a symlink to real.d. base must
+// match the last segment as glob(3) matches it (a leading "." only by a
+// plain "."). A directory that does not exist yet counts for nothing (the
+// caller matches the pattern's text too), nor does a pattern sshd cannot
+// expand.
+func IncludeMayRead(fsys fs.FS, pattern, dir, base string) bool {
+	if !strings.HasPrefix(pattern, "/") && !strings.HasPrefix(pattern, "~") {
+		pattern = SSHDir + "/" + pattern
+	}
+	toks, ok, err := compileGlob(pattern)
+	if err != nil || !ok {
+		return false
+	}
+	last := -1
+	for i, t := range toks {
+		if t.kind == gSep {
+			last = i
+		}
+	}
+	seg := toks[last+1:]
+	if last < 0 || len(seg) == 0 || base == "" {
+		return false
+	}
+	if base[0] == '.' && (seg[0].kind != gLit || seg[0].c != '.') {
+		return false
+	}
+	if !matchSegment(base, seg) {
+		return false
+	}
+	want, err := walkPath(fsys, dir, true)
+	if err != nil {
+		return false
+	}
+	g := &globber{fsys: fsys}
+	g.walk("", toks[:last+1])
+	for _, m := range g.out {
+		if got, err := walkPath(fsys, m, true); err == nil && got == want {
+			return true
+		}
+	}
+	return false
+}

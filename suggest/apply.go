@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sshport/sshport/internal/rootfs"
+	"github.com/sshport/sshport/sshcfg"
 )
 
 // ErrChanged is wrapped by Apply's error when a file no longer holds the
@@ -40,12 +41,13 @@ type ApplyOptions struct {
 	// already, "-1", "-2", ... is appended after it.
 	BackupSuffix string
 
-	// BackupDir, when set, is the directory inside Root (as sshd names
-	// paths, e.g. "/var/backups/sshport") where every backup goes, under
+	// BackupDir, when set, is the directory inside Root (an absolute path
+	// as sshd names paths, e.g. "/var/backups/sshport") where every backup goes, under
 	// the file's own path ("/var/backups/sshport/etc/ssh/sshd_config" +
 	// suffix). When "", a backup goes beside its file unless an Include
 	// glob would make sshd read it there ("Include sshd_config.d/*"); then
-	// it goes under DefaultBackupDir. Directories are created mode 0700.
+	// it goes under DefaultBackupDir. Directories are created mode 0700
+	// from the backup directory down; its missing parents mode 0755.
 	BackupDir string
 
 	// IncludeGlobs are the Include patterns of the configuration as sshd
@@ -139,8 +141,9 @@ func ResolveTargets(root *rootfs.Root, changes []FileChange) ([]FileChange, erro
 
 // Apply writes every change whose Old differs from New, in the given order
 // (Plan.Writes: add before remove), so that a crash at any moment leaves
-// each file either wholly old or wholly new, a backup of every file that is
-// new and of no other.
+// each file either wholly old or wholly new, and a backup of every file that
+// is new (a crash during a rollback may also leave the backup of a file
+// already restored: a copy of its bytes).
 //
 // In order, Apply:
 //   - resolves each Path inside Root chroot-style (rootfs.Root.Target),
@@ -199,6 +202,9 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 	if err != nil {
 		return nil, err
 	}
+	if opts.BackupDir != "" && !path.IsAbs(opts.BackupDir) {
+		return nil, fmt.Errorf("backup directory %q: not an absolute path", opts.BackupDir)
+	}
 
 	var targets []*target
 	var others []*rootfs.Dir // directories of unchanged files, held open
@@ -230,7 +236,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		}
 	}
 	for _, t := range targets {
-		if t.bname, err = backupPath(t.name, suffix, opts); err != nil {
+		if t.bname, err = backupPath(root, t.name, suffix, opts); err != nil {
 			return nil, fmt.Errorf("%s: %w", t.change.Path, err)
 		}
 	}
@@ -323,7 +329,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 
 	// One file at a time: copy, replace, name the copy.
 	for i, t := range targets {
-		if err := makePending(root, t); err != nil {
+		if err := makePending(root, t, backupDirOf(opts)); err != nil {
 			err = fmt.Errorf("%s: backup: %w", t.change.Path, err)
 			return nil, rollback(targets, i, err)
 		}
@@ -338,7 +344,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		if err := hook("renamed", i); err != nil {
 			return nil, rollback(targets, i+1, err)
 		}
-		if err := namePending(t, opts.IncludeGlobs); err != nil {
+		if err := namePending(root, t, opts.IncludeGlobs); err != nil {
 			err = fmt.Errorf("%s: backup: %w", t.change.Path, err)
 			return nil, rollback(targets, i+1, err)
 		}
@@ -365,7 +371,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 // rollback restores the first n targets, which were replaced, to their old
 // bytes, newest first; when all are restored it removes every backup of this
 // run (copies of unchanged files). It returns cause extended with what
-// happened.
+// happened ("nothing was written" when n is 0).
 func rollback(targets []*target, n int, cause error) error {
 	var failed []string
 	for i := n - 1; i >= 0; i-- {
@@ -388,6 +394,9 @@ func rollback(targets []*target, n int, cause error) error {
 	}
 	// Every file is back as it was; the backups are copies of it.
 	removeBackups(targets)
+	if n == 0 {
+		return fmt.Errorf("%w; nothing was written", cause)
+	}
 	return fmt.Errorf("%w; every file was restored", cause)
 }
 
@@ -435,16 +444,24 @@ func backupSuffix(opts ApplyOptions) (string, error) {
 	return s, nil
 }
 
-// checkBackupName refuses a backup name (a path inside the root) that an
-// Include glob matches.
-func checkBackupName(name string, globs []string) error {
+// checkBackupName refuses a backup name (a path inside root) that an
+// Include glob matches: by its text, or once the directories the glob
+// names are followed through their symlinks inside root
+// (sshcfg.IncludeMayRead: "Include /etc/ssh/sshd_config.d/*" reads
+// /etc/ssh/real.d/x.bak when sshd_config.d links to real.d).
+func checkBackupName(root *rootfs.Root, name string, globs []string) error {
 	for _, g := range globs {
-		if !path.IsAbs(g) {
-			g = path.Join("/etc/ssh", g)
+		abs := g
+		if !path.IsAbs(abs) {
+			abs = path.Join("/etc/ssh", abs)
 		}
 		// path.Match lets "*" match a leading dot where glob(3) does not:
 		// erring on the side of refusing.
-		if ok, _ := path.Match(g, name); ok {
+		ok, _ := path.Match(abs, name)
+		if !ok && root != nil {
+			ok = sshcfg.IncludeMayRead(root, g, path.Dir(name), path.Base(name))
+		}
+		if ok {
 			return fmt.Errorf("backup %s would be read by sshd through Include %s; choose another backup suffix", name, g)
 		}
 	}
@@ -453,16 +470,25 @@ func checkBackupName(name string, globs []string) error {
 
 // makePending writes a complete copy of the target's old bytes, mode and
 // owner as a hidden file in the directory of its backup (made inside the
-// root, mode 0700, when missing), fsynced, and links it to its pending name
-// "." + NAME + pendingMark + digits + backup suffix. Until namePending gives
+// root when missing: mode 0700 from the backup directory bdir down, 0755
+// for its missing parents such as /var/backups, as a system makes them),
+// fsynced, and links it to its pending name
+// "." + NAME + pendingMark + digits + "-" + backup suffix. Until namePending gives
 // it the backup's name, it is what the next run finds if this one is killed.
-func makePending(root *rootfs.Root, t *target) error {
+func makePending(root *rootfs.Root, t *target, bdir string) error {
 	bdirName, bbase := path.Split(t.bname)
 	bdirName = path.Clean(bdirName)
 	if t.bdir == nil {
 		if bdirName == t.dir.Name() {
 			t.bdir = t.dir
 		} else {
+			if parent := path.Dir(path.Clean("/" + bdir)); parent != "/" {
+				p, err := root.MkdirAll(parent, 0o755)
+				if err != nil {
+					return err
+				}
+				p.Close()
+			}
 			d, err := root.MkdirAll(bdirName, 0o700)
 			if err != nil {
 				return err
@@ -486,7 +512,7 @@ func makePending(root *rootfs.Root, t *target) error {
 	if err != nil {
 		return err
 	}
-	pending := "." + t.base + pendingMark + strings.TrimPrefix(tmpName, prefix) + suffix
+	pending := "." + t.base + pendingMark + strings.TrimPrefix(tmpName, prefix) + "-" + suffix
 	if err := t.bdir.Link(tmpName, pending); err != nil {
 		return err
 	}
@@ -496,8 +522,8 @@ func makePending(root *rootfs.Root, t *target) error {
 
 // namePending links the target's pending copy to its backup name (or the
 // name with "-1", "-2", ... when that exists) and removes the pending name.
-func namePending(t *target, globs []string) error {
-	name, err := linkUnique(t.bdir, t.pending, path.Base(t.bname), globs)
+func namePending(root *rootfs.Root, t *target, globs []string) error {
+	name, err := linkUnique(root, t.bdir, t.pending, path.Base(t.bname), globs)
 	if err != nil {
 		return err
 	}
@@ -508,15 +534,17 @@ func namePending(t *target, globs []string) error {
 }
 
 // linkUnique hard-links src to name in d, or to name-1, name-2, ... when
-// name exists, and returns the name used. It never overwrites a file.
-func linkUnique(d *rootfs.Dir, src, name string, globs []string) (string, error) {
+// name exists, and returns the name used. It never overwrites a file, and
+// refuses a name an Include glob matches (checkBackupName: d may have been
+// made since the name was chosen).
+func linkUnique(root *rootfs.Root, d *rootfs.Dir, src, name string, globs []string) (string, error) {
 	for n := 0; n < 100; n++ {
 		dst := name
 		if n > 0 {
 			dst += fmt.Sprintf("-%d", n)
-			if err := checkBackupName(d.Path(dst), globs); err != nil {
-				return "", err
-			}
+		}
+		if err := checkBackupName(root, d.Path(dst), globs); err != nil {
+			return "", err
 		}
 		err := d.Link(src, dst)
 		if errors.Is(err, fs.ErrExist) {

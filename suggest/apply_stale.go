@@ -15,7 +15,8 @@ const DefaultBackupDir = "/var/backups/sshport"
 
 // pendingMark names a hidden complete copy of a file's old bytes made by
 // Apply before it replaces the file: "." + NAME + pendingMark + digits +
-// backup suffix, in the directory of the backup.
+// "-" + backup suffix, in the directory of the backup. The "-" ends the
+// digits, so that a suffix starting with a digit ("2024") is kept whole.
 const pendingMark = ".sshport-pending-"
 
 // tmpMark names a temporary file of Apply: "." + NAME + tmpMark + digits.
@@ -33,13 +34,13 @@ func backupDirOf(opts ApplyOptions) string {
 // (a path inside the root) goes: beside it, or, with opts.BackupDir or when
 // an Include glob would read it there, under the backup directory. Its
 // directory may not exist yet (makePending creates it inside the root).
-func backupPath(name, suffix string, opts ApplyOptions) (string, error) {
+func backupPath(root *rootfs.Root, name, suffix string, opts ApplyOptions) (string, error) {
 	beside := name + suffix
-	if opts.BackupDir == "" && checkBackupName(beside, opts.IncludeGlobs) == nil {
+	if opts.BackupDir == "" && checkBackupName(root, beside, opts.IncludeGlobs) == nil {
 		return beside, nil
 	}
 	in := path.Join(backupDirOf(opts), name) + suffix
-	if err := checkBackupName(in, opts.IncludeGlobs); err != nil {
+	if err := checkBackupName(root, in, opts.IncludeGlobs); err != nil {
 		return "", fmt.Errorf("%w (and in the backup directory %s too)", err, backupDirOf(opts))
 	}
 	return in, nil
@@ -49,7 +50,7 @@ func backupPath(name, suffix string, opts ApplyOptions) (string, error) {
 // in dir: old releases' renameio temporary files (".NAME" + digits) beside
 // it and sshport's unfinished copies (".NAME.sshport-tmp-*") beside it or in
 // the backup directory; and it settles each pending copy (".NAME" +
-// pendingMark + digits + suffix, beside the file or in the backup
+// pendingMark + digits + "-" + suffix, beside the file or in the backup
 // directory): when the file no longer holds the copy's bytes the killed run
 // replaced it, so the copy becomes the backup NAME+suffix it was meant to
 // be; otherwise it is removed. Every step acts on directories held open
@@ -84,8 +85,8 @@ func cleanStale(root *rootfs.Root, dir *rootfs.Dir, base string, opts ApplyOptio
 				changed = true
 			case strings.HasPrefix(rest, pendingMark):
 				tail := rest[len(pendingMark):]
-				suffix := strings.TrimLeft(tail, "0123456789")
-				if suffix == tail || curErr != nil {
+				digits, suffix, ok := strings.Cut(tail, "-")
+				if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" || suffix == "" || curErr != nil {
 					continue
 				}
 				old, err := d.ReadFile(n)
@@ -93,7 +94,7 @@ func cleanStale(root *rootfs.Root, dir *rootfs.Dir, base string, opts ApplyOptio
 					continue
 				}
 				if !bytes.Equal(old, cur) && !named(d, n, base+suffix) {
-					if _, err := linkUnique(d, n, base+suffix, opts.IncludeGlobs); err != nil {
+					if _, err := linkUnique(root, d, n, base+suffix, opts.IncludeGlobs); err != nil {
 						continue
 					}
 				}

@@ -175,6 +175,13 @@ func TestApply(t *testing.T) {
 				"/srv/bk" + dropinPath + fixedSuffix},
 		},
 		{
+			name:      "relative backup directory",
+			changes:   twoFiles(),
+			opts:      ApplyOptions{BackupDir: "bk"},
+			wantErr:   `backup directory "bk": not an absolute path`,
+			wantFiles: []string{dropinPath, mainPath},
+		},
+		{
 			name:      "backup directory matched by an Include glob too",
 			changes:   twoFiles(),
 			opts:      ApplyOptions{IncludeGlobs: []string{"sshd_config.d/*", "/var/backups/sshport/etc/ssh/sshd_config.d/*"}},
@@ -191,8 +198,8 @@ func TestApply(t *testing.T) {
 				// file was not (removed).
 				os.WriteFile(host(root, "/etc/ssh/.sshd_config1234567"), []byte("half"), 0o600)
 				os.WriteFile(host(root, "/etc/ssh/sshd_config.d/.50-cloud-init.conf.sshport-tmp-99"), []byte("x"), 0o600)
-				os.WriteFile(host(root, "/etc/ssh/sshd_config.d/.50-cloud-init.conf"+pendingMark+"42.old"), []byte("Port 1\n"), 0o600)
-				os.WriteFile(host(root, "/etc/ssh/.sshd_config"+pendingMark+"43.same"), []byte(mainCfg), 0o600)
+				os.WriteFile(host(root, "/etc/ssh/sshd_config.d/.50-cloud-init.conf"+pendingMark+"42-.old"), []byte("Port 1\n"), 0o600)
+				os.WriteFile(host(root, "/etc/ssh/.sshd_config"+pendingMark+"43-.same"), []byte(mainCfg), 0o600)
 				os.WriteFile(host(root, "/etc/ssh/.keep"), []byte("not ours"), 0o600)
 			},
 			wantNew: []string{dropinPath, mainPath},
@@ -206,7 +213,7 @@ func TestApply(t *testing.T) {
 			changes: []FileChange{{Path: mainPath, Old: []byte(mainCfg), New: []byte(mainCfg)}},
 			setup: func(t *testing.T, root string) {
 				os.WriteFile(host(root, mainPath+".old"), []byte("Port 1\n"), 0o600)
-				os.Link(host(root, mainPath+".old"), host(root, "/etc/ssh/.sshd_config"+pendingMark+"7.old"))
+				os.Link(host(root, mainPath+".old"), host(root, "/etc/ssh/.sshd_config"+pendingMark+"7-.old"))
 			},
 			opts:      ApplyOptions{Files: []string{mainPath}},
 			wantFiles: []string{mainPath, mainPath + ".old"},
@@ -299,7 +306,21 @@ func TestApply(t *testing.T) {
 				}
 				return nil
 			},
-			wantErr:   "injected failure",
+			wantErr:   "injected failure; every file was restored",
+			wantIs:    errHook,
+			wantFiles: []string{dropinPath, mainPath},
+		},
+		{
+			// No file was replaced yet: no "restored" in the message.
+			name:    "first backup fails: nothing was written",
+			changes: twoFiles(),
+			hook: func(step string, i int) error {
+				if step == "backup" && i == 0 {
+					return errHook
+				}
+				return nil
+			},
+			wantErr:   "injected failure; nothing was written",
 			wantIs:    errHook,
 			wantFiles: []string{dropinPath, mainPath},
 		},
@@ -394,10 +415,20 @@ func TestApply(t *testing.T) {
 func TestApplySymlink(t *testing.T) {
 	tests := []struct {
 		name, link, linkTarget, target string
+		globs                          []string // ApplyOptions.IncludeGlobs
+		backup                         string   // "": the target + fixedSuffix
 	}{
-		{"absolute link", mainPath, "/srv/config/sshd_config", "/srv/config/sshd_config"},
-		{"relative link", dropinPath, "../../../srv/config/50.conf", "/srv/config/50.conf"},
-		{"link through a linked directory", "/etc/ssh/conf.d/x.conf", "/srv/config", "/srv/config/x.conf"},
+		{name: "absolute link", link: mainPath, linkTarget: "/srv/config/sshd_config", target: "/srv/config/sshd_config"},
+		{name: "relative link", link: dropinPath, linkTarget: "../../../srv/config/50.conf", target: "/srv/config/50.conf"},
+		{name: "link through a linked directory", link: "/etc/ssh/conf.d/x.conf", linkTarget: "/srv/config", target: "/srv/config/x.conf"},
+		// sshd reads the glob through the link: a backup beside the
+		// target would be read, so it goes to the backup directory.
+		{name: "Include glob through a linked directory", link: "/etc/ssh/sshd_config.d/x.conf", linkTarget: "real.d",
+			target: "/etc/ssh/real.d/x.conf", globs: []string{"/etc/ssh/sshd_config.d/*"},
+			backup: DefaultBackupDir + "/etc/ssh/real.d/x.conf" + fixedSuffix},
+		{name: "relative Include glob through a linked directory", link: "/etc/ssh/sshd_config.d/x.conf", linkTarget: "/srv/drop",
+			target: "/srv/drop/x.conf", globs: []string{"sshd_config.d/*"},
+			backup: DefaultBackupDir + "/srv/drop/x.conf" + fixedSuffix},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -409,7 +440,7 @@ func TestApplySymlink(t *testing.T) {
 				t.Fatal(err)
 			}
 			linkHost := host(root, tc.link)
-			if strings.HasSuffix(tc.name, "directory") {
+			if strings.HasSuffix(tc.name, "linked directory") {
 				linkHost = filepath.Dir(linkHost) // the directory is the link
 			}
 			os.MkdirAll(filepath.Dir(linkHost), 0o755)
@@ -427,9 +458,13 @@ func TestApplySymlink(t *testing.T) {
 			}
 			applyWithTools(t, Diff(resolved), resolved)
 
-			res, err := Apply(context.Background(), []FileChange{c}, ApplyOptions{Root: openRoot(t, root), Now: fixedNow})
+			res, err := Apply(context.Background(), []FileChange{c}, ApplyOptions{Root: openRoot(t, root), Now: fixedNow, IncludeGlobs: tc.globs})
 			if err != nil {
 				t.Fatal(err)
+			}
+			backup := tc.backup
+			if backup == "" {
+				backup = tc.target + fixedSuffix
 			}
 			if got, err := os.Readlink(linkHost); err != nil || got != tc.linkTarget {
 				t.Errorf("link now reads %q, %v; want it kept as %q", got, err, tc.linkTarget)
@@ -437,10 +472,10 @@ func TestApplySymlink(t *testing.T) {
 			if got := readFile(t, tgt); !bytes.Equal(got, c.New) {
 				t.Errorf("target = %q, want %q", got, c.New)
 			}
-			if !slices.Equal(res.Files, []string{tc.target}) || !slices.Equal(res.Backups, []string{tc.target + fixedSuffix}) {
-				t.Errorf("result = %+v, want the target %s and its backup", res, tgt)
+			if !slices.Equal(res.Files, []string{tc.target}) || !slices.Equal(res.Backups, []string{backup}) {
+				t.Errorf("result = %+v, want the target %s and its backup %s", res, tc.target, backup)
 			}
-			if got := readFile(t, tgt+fixedSuffix); !bytes.Equal(got, c.Old) {
+			if got := readFile(t, host(root, backup)); !bytes.Equal(got, c.Old) {
 				t.Errorf("backup = %q, want %q", got, c.Old)
 			}
 		})
@@ -632,6 +667,8 @@ type childSpec struct {
 	KillStep     string // SIGKILL self after this step...
 	KillIndex    int    // ...of this file
 	FailValidate bool
+	BackupSuffix string
+	IncludeGlobs []string
 	WaitStdin    bool // read stdin to EOF before applying (a start barrier)
 	FreePages    int  // fulldisk: pages left free after filling the tmpfs
 }
@@ -678,7 +715,7 @@ func TestApplyChild(t *testing.T) {
 		}
 		return nil
 	}
-	opts := ApplyOptions{Root: openRoot(t, spec.Root), Now: fixedNow}
+	opts := ApplyOptions{Root: openRoot(t, spec.Root), Now: fixedNow, BackupSuffix: spec.BackupSuffix, IncludeGlobs: spec.IncludeGlobs}
 	if spec.FailValidate {
 		opts.Validate = func(context.Context) error { return errors.New("fake sshd -t failure") }
 	}
@@ -701,32 +738,62 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 		failValidate bool
 		wantNew      [2]bool // file 0 (drop-in) and file 1 (main) hold New
 		wantBackup   [2]bool // a visible backup exists
+		suffix       string  // --backup-suffix of the killed run ("": the default)
+		// globs: "Include sshd_config.d/*", so the drop-in's pending copy
+		// and backup are in the backup directory, not beside it.
+		globs bool
 	}{
-		{"locked", -1, false, [2]bool{}, [2]bool{}},
-		{"verified", -1, false, [2]bool{}, [2]bool{}},
-		{"backup", 0, false, [2]bool{}, [2]bool{}},
-		{"temp", 0, false, [2]bool{}, [2]bool{}},
-		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}},
-		{"named", 0, false, [2]bool{true, false}, [2]bool{true, false}},
-		{"backup", 1, false, [2]bool{true, false}, [2]bool{true, false}},
-		{"temp", 1, false, [2]bool{true, false}, [2]bool{true, false}},
-		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}},
-		{"named", 1, false, [2]bool{true, true}, [2]bool{true, true}},
-		{"written", -1, false, [2]bool{true, true}, [2]bool{true, true}},
-		{"restored", 1, true, [2]bool{true, false}, [2]bool{true, true}},
-		{"restored", 0, true, [2]bool{false, false}, [2]bool{true, true}},
+		{"locked", -1, false, [2]bool{}, [2]bool{}, "", false},
+		{"verified", -1, false, [2]bool{}, [2]bool{}, "", false},
+		{"backup", 0, false, [2]bool{}, [2]bool{}, "", false},
+		{"temp", 0, false, [2]bool{}, [2]bool{}, "", false},
+		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}, "", false},
+		{"named", 0, false, [2]bool{true, false}, [2]bool{true, false}, "", false},
+		{"backup", 1, false, [2]bool{true, false}, [2]bool{true, false}, "", false},
+		{"temp", 1, false, [2]bool{true, false}, [2]bool{true, false}, "", false},
+		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}, "", false},
+		{"named", 1, false, [2]bool{true, true}, [2]bool{true, true}, "", false},
+		{"written", -1, false, [2]bool{true, true}, [2]bool{true, true}, "", false},
+		{"restored", 1, true, [2]bool{true, false}, [2]bool{true, true}, "", false},
+		{"restored", 0, true, [2]bool{false, false}, [2]bool{true, true}, "", false},
+		// A suffix starting with digits: the pending copy's name must
+		// still tell its random digits from the suffix.
+		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}, "2024", false},
+		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}, "1.orig", false},
+		{"renamed", 0, false, [2]bool{true, false}, [2]bool{}, "", true},
+		{"named", 0, false, [2]bool{true, false}, [2]bool{true, false}, "", true},
+		{"renamed", 1, false, [2]bool{true, true}, [2]bool{true, false}, "", true},
 	}
 	for _, tc := range tests {
 		name := fmt.Sprintf("%s %d", tc.step, tc.index)
 		if tc.failValidate {
 			name += " during rollback"
 		}
+		if tc.suffix != "" {
+			name += " suffix " + tc.suffix
+		}
+		sfx := fixedSuffix
+		if tc.suffix != "" {
+			sfx = tc.suffix
+		}
+		var globs []string
+		if tc.globs {
+			name += " backup directory"
+			globs = []string{"sshd_config.d/*"}
+		}
+		// backupOf is where the backup of path with suffix goes.
+		backupOf := func(path, sfx string) string {
+			if tc.globs && path == dropinPath {
+				return DefaultBackupDir + path + sfx
+			}
+			return path + sfx
+		}
 		t.Run(name, func(t *testing.T) {
 			root := t.TempDir()
 			changes := twoFiles()
 			writeTree(t, root, changes)
 			cmd := runChild(t, childSpec{Mode: "apply", Root: root, Changes: changes,
-				KillStep: tc.step, KillIndex: tc.index, FailValidate: tc.failValidate})
+				KillStep: tc.step, KillIndex: tc.index, FailValidate: tc.failValidate, BackupSuffix: tc.suffix, IncludeGlobs: globs})
 			out, err := cmd.CombinedOutput()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
@@ -746,12 +813,12 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 					t.Errorf("%s new = %v, want %v", c.Path, isNew, tc.wantNew[i])
 				}
 				wantFiles = append(wantFiles, c.Path)
-				b, err := os.ReadFile(host(root, c.Path+fixedSuffix))
+				b, err := os.ReadFile(host(root, backupOf(c.Path, sfx)))
 				if (err == nil) != tc.wantBackup[i] {
 					t.Errorf("backup of %s exists = %v, want %v", c.Path, err == nil, tc.wantBackup[i])
 				}
 				if err == nil {
-					wantFiles = append(wantFiles, c.Path+fixedSuffix)
+					wantFiles = append(wantFiles, backupOf(c.Path, sfx))
 					if !bytes.Equal(b, c.Old) {
 						t.Errorf("backup of %s = %q, want the old bytes", c.Path, b)
 					}
@@ -773,7 +840,7 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			if _, err := Apply(ctx, again, ApplyOptions{Root: openRoot(t, root), BackupSuffix: ".second", Files: []string{dropinPath, mainPath}}); err != nil {
+			if _, err := Apply(ctx, again, ApplyOptions{Root: openRoot(t, root), BackupSuffix: ".second", Files: []string{dropinPath, mainPath}, IncludeGlobs: globs}); err != nil {
 				t.Fatalf("Apply after the kill: %v", err)
 			}
 			checkTree(t, "Apply after the kill", root, changes)
@@ -784,8 +851,8 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 			}
 			for _, c := range changes {
 				n := 0
-				for _, sfx := range []string{fixedSuffix, ".second"} {
-					if b, err := os.ReadFile(host(root, c.Path+sfx)); err == nil {
+				for _, sfx := range []string{sfx, ".second"} {
+					if b, err := os.ReadFile(host(root, backupOf(c.Path, sfx))); err == nil {
 						n++
 						if !bytes.Equal(b, c.Old) {
 							t.Errorf("backup %s%s = %q, want the old bytes", c.Path, sfx, b)
@@ -1108,5 +1175,48 @@ func TestApplyLockTimeoutNamesHolder(t *testing.T) {
 	}
 	if got := listFiles(t, root); !slices.Equal(got, []string{mainPath, dropinPath}) {
 		t.Errorf("files = %q after a refused run", got)
+	}
+}
+
+// TestApplyBackupDirModes: the backup directory is private (0700) from
+// itself down, but the system directories Apply has to make above it in a
+// bare image (/var, /var/backups) get the usual 0755: a 0700 /var would lock
+// every other user and service out of it.
+func TestApplyBackupDirModes(t *testing.T) {
+	umask := syscall.Umask(0)
+	syscall.Umask(umask)
+	tests := []struct {
+		name  string
+		opts  ApplyOptions
+		modes map[string]fs.FileMode
+	}{
+		{name: "default backup directory",
+			opts: ApplyOptions{IncludeGlobs: []string{"sshd_config.d/*"}},
+			modes: map[string]fs.FileMode{"/var": 0o755, "/var/backups": 0o755, "/var/backups/sshport": 0o700,
+				"/var/backups/sshport/etc/ssh/sshd_config.d": 0o700}},
+		{name: "--backup-dir",
+			opts:  ApplyOptions{BackupDir: "/srv/bk/sshport"},
+			modes: map[string]fs.FileMode{"/srv": 0o755, "/srv/bk": 0o755, "/srv/bk/sshport": 0o700, "/srv/bk/sshport/etc/ssh": 0o700}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			changes := twoFiles()
+			writeTree(t, root, changes)
+			opts := tc.opts
+			opts.Root, opts.Now = openRoot(t, root), fixedNow
+			if _, err := Apply(context.Background(), changes, opts); err != nil {
+				t.Fatal(err)
+			}
+			for d, m := range tc.modes {
+				fi, err := os.Stat(host(root, d))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := m &^ fs.FileMode(umask); fi.Mode().Perm() != want {
+					t.Errorf("%s: mode %v, want %v", d, fi.Mode().Perm(), want)
+				}
+			}
+		})
 	}
 }

@@ -423,13 +423,11 @@ func (b *stepBuilder) reload() {
 			b.add("boot", fmt.Sprintf("%s is not the file the image's sshd service reads: start the sshd that uses it with -f %s", f.Config, f.Config), whenBoot)
 			return
 		}
-		pid := f.PidFile
 		why := fmt.Sprintf("the system's sshd service does not read %s: signal the sshd started with -f %s (SIGHUP re-reads it; open sessions stay)", f.Config, f.Config)
-		if pid == "" {
-			pid = "/run/sshd.pid"
+		if f.PidFile == "" {
 			why += "; " + f.Config + " sets no PidFile, so this is the default one: check it is that sshd's"
 		}
-		b.add("reload", why, whenReload, fmt.Sprintf("kill -HUP \"$(cat %s)\"", shellQuote(pid)))
+		b.add("reload", why+pidNone(f.PidFile), whenReload, hupCommand(f.PidFile))
 		return
 	}
 	switch {
@@ -464,12 +462,33 @@ func (b *stepBuilder) reload() {
 	case sd.Init != "":
 		b.add("reload", "reload sshd; open sessions stay", whenReload, "service "+sd.InitName+" reload")
 	default:
-		pid := f.PidFile
-		if pid == "" {
-			pid = "/run/sshd.pid"
-		}
-		b.add("reload", "no service manager was found: send sshd SIGHUP (it re-reads its configuration; open sessions stay)", whenReload, fmt.Sprintf("kill -HUP \"$(cat %s)\"", shellQuote(pid)))
+		b.add("reload", "no service manager was found: send sshd SIGHUP (it re-reads its configuration; open sessions stay)"+pidNone(f.PidFile), whenReload, hupCommand(f.PidFile))
 	}
+}
+
+// hupCommand is the command that sends SIGHUP to the sshd whose PidFile
+// setting is pidFile ("" when unset: sshd's default /run/sshd.pid). With
+// "PidFile none" sshd writes no file: the command names PID for the reader
+// to fill in (pidNone says how to find it). A relative PidFile is taken
+// from /, sshd's working directory once it runs.
+func hupCommand(pidFile string) string {
+	switch {
+	case pidFile == "none":
+		return "kill -HUP PID"
+	case pidFile == "":
+		pidFile = "/run/sshd.pid"
+	case !strings.HasPrefix(pidFile, "/"):
+		pidFile = "/" + pidFile
+	}
+	return fmt.Sprintf("kill -HUP \"$(cat %s)\"", shellQuote(pidFile))
+}
+
+// pidNone is what the why of a SIGHUP step adds for "PidFile none".
+func pidNone(pidFile string) string {
+	if pidFile != "none" {
+		return ""
+	}
+	return "; it writes no pid file (PidFile none): PID is the listening sshd's, as `pgrep -a sshd` or `ss -ltnp` shows it"
 }
 
 // execPortRE finds -p N, -pN, -o Port=N in an ExecStart line or an
