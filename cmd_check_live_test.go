@@ -149,6 +149,7 @@ func TestLiveRunningSSHD(t *testing.T) {
 	writeLiveConfig(t, cfgA, p1, key)
 	writeLiveConfig(t, cfgB, p2, key)
 	a := startLiveSSHD(t, sshd, cfgA, p1)
+	cur := p1 // the port sshd a listens on
 	startLiveSSHD(t, sshd, cfgB, p2)
 
 	t.Run("own port expected", func(t *testing.T) {
@@ -205,6 +206,7 @@ func TestLiveRunningSSHD(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitLiveListen(t, p3, &strings.Builder{})
+		cur = p3
 		deadline := time.Now().Add(5 * time.Second)
 		for {
 			r = liveCheck(t, cfgA)
@@ -215,6 +217,30 @@ func TestLiveRunningSSHD(t *testing.T) {
 		}
 		if slices.Contains(r.codes(), checker.CodeNotApplied) || slices.Contains(r.codes(), checker.CodeInUse) {
 			t.Errorf("after SIGHUP: %+v", r.Findings)
+		}
+	})
+
+	// Phase 2 of a migration written, not reloaded: every configured
+	// port is held, but sshd still listens on the dropped one.
+	t.Run("port dropped, not reloaded", func(t *testing.T) {
+		p3 := cur // where "edited, not reloaded" left sshd a
+		p4 := freeLivePort(t, p1, p2, p3)
+		body := fmt.Sprintf("Port %d\nPort %d\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s.pid\nUsePAM no\n", p3, p4, key, cfgA)
+		if err := os.WriteFile(cfgA, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitLiveListen(t, p4, &strings.Builder{})
+		writeLiveConfig(t, cfgA, p4, key) // drop p3
+		r := liveCheck(t, cfgA)
+		i := slices.IndexFunc(r.Findings, func(f liveFinding) bool { return f.Code == checker.CodeNotApplied })
+		if i < 0 || r.Findings[i].Port != p3 || r.OK {
+			t.Fatalf("want a not-applied warning on the dropped port %d (ok false), got ok=%v %+v", p3, r.OK, r.Findings)
+		}
+		if msg := r.Findings[i].Message; !strings.Contains(msg, fmt.Sprintf("still listens on 127.0.0.1:%d", p3)) {
+			t.Errorf("message %q does not name the dropped endpoint", msg)
 		}
 	})
 

@@ -159,10 +159,10 @@ func RunningFindings(lv Live, e Expect) []Finding {
 			}
 		}
 	}
-	if len(missing) == 0 {
-		return nil
-	}
 	procs := lv.Ours()
+	if len(missing) == 0 {
+		return staleFindings(lv, e, procs)
+	}
 	if len(ours) == 0 && len(procs) == 0 {
 		if held := heldByOthers(lv, e); held {
 			return nil // in-use or foreign-listener says it
@@ -192,6 +192,44 @@ func RunningFindings(lv Live, e Expect) []Finding {
 	ours = slices.Compact(ours)
 	return []Finding{{port, CodeNotApplied, SevWarning,
 		fmt.Sprintf("the configuration says %s, but %s listens on %s: the change is not applied yet (%s)", strings.Join(missing, ", "), who, strings.Join(ours, ", "), apply)}}
+}
+
+// staleFindings reports, when every configured endpoint is held, the ports
+// a running sshd of this configuration (known by its command line, so never
+// a socket unit or an sshd of another configuration) still listens on
+// although the configuration no longer has them: after phase 2 of a
+// migration, the reload that drops the old port is pending.
+func staleFindings(lv Live, e Expect, procs []SSHDProcess) []Finding {
+	pids := map[int]bool{}
+	for _, p := range procs {
+		pids[p.PID] = true
+	}
+	want := map[int]bool{}
+	for _, ep := range e.Endpoints {
+		want[int(ep.Port())] = true
+	}
+	var stale []string
+	port, pid := 0, 0
+	for _, l := range lv.Facts.Listeners {
+		if !pids[l.PID] || l.Process != "sshd" || want[l.Port] {
+			continue
+		}
+		stale = append(stale, l.Endpoint().String())
+		if port == 0 {
+			port, pid = l.Port, l.PID
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	slices.Sort(stale)
+	stale = slices.Compact(stale)
+	apply := e.Apply
+	if apply == "" {
+		apply = fmt.Sprintf("kill -HUP %d", pid)
+	}
+	return []Finding{{port, CodeNotApplied, SevWarning,
+		fmt.Sprintf("sshd pid %d still listens on %s, which the configuration no longer has: the change is not applied yet (%s)", pid, strings.Join(stale, ", "), apply)}}
 }
 
 func heldByOthers(lv Live, e Expect) bool {

@@ -140,6 +140,51 @@ func TestRunningFindings(t *testing.T) {
 	}
 }
 
+// TestRunningFindingsStale: phase 2 written, reload pending: every
+// configured endpoint is held, but this configuration's sshd still listens
+// on a port the configuration dropped.
+func TestRunningFindingsStale(t *testing.T) {
+	f := liveFacts()
+	f.Listeners = append(f.Listeners,
+		Listener{Addr: netip.MustParseAddr("0.0.0.0"), Port: 20022, PID: 100, Process: "sshd"},
+		Listener{Addr: netip.MustParseAddr("0.0.0.0"), Port: 631, PID: 1, Process: "systemd"})
+	cases := []struct {
+		name string
+		lv   Live
+		e    Expect
+		want string // "" for no finding
+		port int
+	}{
+		{"old port still held", Live{Config: "/etc/ssh/sshd_config"},
+			Expect{Endpoints: []netip.AddrPort{netip.MustParseAddrPort("0.0.0.0:20022")}, Apply: "systemctl reload ssh.service"},
+			"sshd pid 100 still listens on 0.0.0.0:22, [::]:22, which the configuration no longer has: the change is not applied yet (systemctl reload ssh.service)", 22},
+		{"no manager: kill -HUP", Live{Config: "/etc/ssh/sshd_config"},
+			Expect{Endpoints: []netip.AddrPort{netip.MustParseAddrPort("0.0.0.0:20022")}}, "(kill -HUP 100)", 22},
+		{"applied: nothing stale", Live{Config: "/etc/ssh/sshd_config"},
+			Expect{Endpoints: []netip.AddrPort{netip.MustParseAddrPort("0.0.0.0:22"), netip.MustParseAddrPort("0.0.0.0:20022")}}, "", 0},
+		// Socket activation: pid 1's other sockets (631) are never stale.
+		{"socket unit: pid 1 is not judged", Live{Config: "/etc/ssh/other", Socket: true},
+			Expect{Endpoints: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:20022")}}, "", 0},
+		{"an sshd of another configuration is not judged", Live{Config: "/etc/ssh/other"},
+			Expect{Endpoints: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:20022")}}, "", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.lv.Facts = &f
+			got := RunningFindings(c.lv, c.e)
+			if c.want == "" {
+				if len(got) != 0 {
+					t.Fatalf("findings %+v, want none", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].Code != CodeNotApplied || got[0].Severity != SevWarning || got[0].Port != c.port || !strings.Contains(got[0].Message, c.want) {
+				t.Fatalf("findings %+v, want one not-applied warning on port %d containing %q", got, c.port, c.want)
+			}
+		})
+	}
+}
+
 func TestFamilyFindings(t *testing.T) {
 	ap := netip.MustParseAddrPort
 	cases := []struct {
