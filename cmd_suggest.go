@@ -36,7 +36,7 @@ func suggestCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "apply", Usage: "write the change: lock, backup, atomic write, sshd -t, roll back on failure"},
 			&cli.StringFlag{Name: "backup-suffix", Usage: "name backups FILE`SUFFIX` (default .sshport-YYYYMMDDTHHMMSS)"},
 			&cli.StringFlag{Name: "backup-dir", Usage: "put every backup under `DIR` (inside --root), at the file's own path (default: beside the file, or under /var/backups/sshport when an Include would make sshd read it there)"},
-			&cli.DurationFlag{Name: "lock-timeout", Value: 5 * time.Second, Usage: "wait at most `DURATION` for another run's lock, then exit 2 naming the holder"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: 5 * time.Second, Usage: "wait at most `DURATION` for another run's lock (0: no limit), then exit 2 naming the holder"},
 			&cli.StringFlag{Name: "sshd", Usage: "sshd binary `PATH` for validation (default: sshd in $PATH, else /usr/sbin/sshd)"},
 			&cli.BoolFlag{Name: "validate", Usage: "with --root: validate with sshd -t anyway (its absolute Includes resolve on this system)"},
 			&cli.BoolFlag{Name: "probe", Usage: "with --root: check this system's sockets too"},
