@@ -17,6 +17,7 @@ import (
 type bound struct {
 	svc       *checker.ServiceFacts
 	applies   bool   // the service runs the configuration being checked
+	svcConfig string // the configuration the service runs
 	by        string // "sshd" or the socket unit's name
 	eps       []netip.AddrPort
 	sources   map[int][]source // per port
@@ -36,6 +37,7 @@ func readService(t target) *bound {
 		svcConfig = path.Join("/", b.svc.ConfigFile)
 	}
 	b.defaultF = path.Clean(t.config) == sshcfg.DefaultConfig
+	b.svcConfig = svcConfig
 	b.applies = b.svc.Manager != "" && path.Clean(t.config) == svcConfig
 	if b.applies {
 		for _, a := range b.svc.Args {
@@ -370,6 +372,9 @@ type jsonRunning struct {
 // addService fills the report's bind, systemd and running parts.
 func (r *checkReport) addService(b *bound, lv checker.Live, live bool) {
 	r.Bind, r.Running, r.Systemd, r.Apply = []jsonBind{}, []jsonRunning{}, b.svc, b.apply
+	if b.svc.Manager != "" && !b.applies {
+		r.serviceRuns = b.svcConfig
+	}
 	for _, ep := range b.eps {
 		jb := jsonBind{Address: ep.Addr().String(), Port: int(ep.Port()), By: b.by, Sources: []jsonSource{}}
 		for _, s := range b.sources[int(ep.Port())] {
@@ -389,6 +394,15 @@ func (r *checkReport) addService(b *bound, lv checker.Live, live bool) {
 		}
 		r.Running = append(r.Running, jr)
 	}
+}
+
+// runsOther says, for the "started by" line, that the system's service runs
+// another configuration than the one checked (-f FILE).
+func runsOther(r *checkReport) string {
+	if r.serviceRuns == "" {
+		return ""
+	}
+	return fmt.Sprintf(": it runs %s, not this file", r.serviceRuns)
 }
 
 // printService says in the text report how sshd is started and what runs.
@@ -417,12 +431,12 @@ func printService(w io.Writer, r *checkReport) {
 			}
 			parts = append(parts, fmt.Sprintf("%s (%s)", s.Socket, st))
 		}
-		fmt.Fprintf(w, "  started by: systemd %s\n", strings.Join(parts, ", "))
+		fmt.Fprintf(w, "  started by: systemd %s%s\n", strings.Join(parts, ", "), runsOther(r))
 		if s.ExecStart != nil {
 			fmt.Fprintf(w, "  command: %s (%s line %d)\n", s.ExecStart.Value, s.ExecStart.File, s.ExecStart.Line)
 		}
 	case "rc.conf":
-		fmt.Fprintf(w, "  started by: rc.conf (sshd %s)\n", onOff(s.ServiceEnabled, "enabled", "disabled"))
+		fmt.Fprintf(w, "  started by: rc.conf (sshd %s)%s\n", onOff(s.ServiceEnabled, "enabled", "disabled"), runsOther(r))
 		if s.ExecStart != nil {
 			fmt.Fprintf(w, "  command: %s (%s line %d)\n", s.ExecStart.Value, s.ExecStart.File, s.ExecStart.Line)
 		}

@@ -236,7 +236,10 @@ type checkReport struct {
 	Running []jsonRunning         `json:"running"`
 	Apply   string                `json:"apply,omitempty"` // the step that makes the running sshd take an edited configuration
 	General []checker.Finding     `json:"-"`               // findings about no judged port
-	Checked []portReport          `json:"-"`
+	// serviceRuns: the system's sshd service runs this configuration, not
+	// the one checked ("" when it runs the one checked, or none is found).
+	serviceRuns string
+	Checked     []portReport `json:"-"`
 }
 
 type jsonPort struct {
