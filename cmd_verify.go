@@ -70,6 +70,11 @@ func runVerify(c *cli.Context, e *env) error {
 			return usageErr("port %d: not a port number 1-65535", p)
 		}
 	}
+	for _, p := range closed {
+		if slices.Contains(portsArg, p) {
+			return usageErr("port %d is given both to --port (must answer SSH-2.0) and to --closed (must not)", p)
+		}
+	}
 	if t.image && len(hosts) == 0 {
 		return usageErr("verify --root: the image's sshd does not run here; give --host")
 	}
