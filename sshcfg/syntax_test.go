@@ -86,10 +86,10 @@ func TestParseLine(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse(%q): %v", tt.in, err)
 			}
-			if len(f.Lines) != 1 {
-				t.Fatalf("Parse(%q): %d lines, want 1", tt.in, len(f.Lines))
+			if len(f.Lines()) != 1 {
+				t.Fatalf("Parse(%q): %d lines, want 1", tt.in, len(f.Lines()))
 			}
-			l := f.Lines[0]
+			l := f.Lines()[0]
 			if string(l.Raw) != tt.in || l.Num != 1 {
 				t.Errorf("Raw=%q Num=%d, want %q 1", l.Raw, l.Num, tt.in)
 			}
@@ -142,7 +142,7 @@ func TestParseLines(t *testing.T) {
 			t.Fatalf("Parse(%q): %v", tt.in, err)
 		}
 		var raws, eols []string
-		for i, l := range f.Lines {
+		for i, l := range f.Lines() {
 			if l.Num != i+1 {
 				t.Errorf("Parse(%q): line %d has Num %d", tt.in, i+1, l.Num)
 			}
