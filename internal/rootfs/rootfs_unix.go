@@ -501,7 +501,26 @@ func readRegular(f *os.File) ([]byte, error) {
 	case !fi.Mode().IsRegular():
 		return nil, ErrNotRegular
 	}
-	return io.ReadAll(f)
+	// Sized from the stat, as os.ReadFile does: io.ReadAll's growing
+	// buffer would leave a large file's worth of garbage or more.
+	n := 512
+	if size := fi.Size(); size > 0 && size < 1<<40 {
+		n = int(size) + 1 // one more, to meet EOF without growing
+	}
+	b := make([]byte, 0, n)
+	for {
+		m, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // the file grew: more room
+		}
+	}
 }
 
 // ReadDir implements fs.ReadDirFS: the entries sorted by name, each with its
