@@ -69,36 +69,57 @@ type Config struct {
 	openssh  string // Options.OpenSSH, for Reload
 
 	// dirs is every directive read, in sshd's reading order (a file
-	// included twice appears twice); keys holds their lower-case
-	// keywords. See Directives.
+	// included twice appears twice); runs say which file each is from,
+	// keys hold their lower-case keywords. See Directives.
 	dirs []dirRec
+	runs []dirRun
 	keys []string
 }
 
-// dirRec is one directive as Config keeps it: 16 bytes, its line read
-// again when asked for.
+// dirRec is one directive as Config keeps it, in 8 bytes: its line is
+// read again when asked for.
 type dirRec struct {
-	f       *File
-	idx     uint32 // line index in f
-	key     uint16 // index in Config.keys
-	active  bool
-	inMatch bool
+	idx   uint32 // line index in its file
+	key   uint16 // index in Config.keys; noKey: read from the line
+	flags uint8  // dirActive, dirInMatch
+}
+
+const (
+	noKey      = 1<<16 - 1
+	dirActive  = 1
+	dirInMatch = 2
+)
+
+// dirRun says that Config.dirs[from:] are lines of f, up to the next run.
+type dirRun struct {
+	from int
+	f    *File
 }
 
 // Directives yields every directive read, in sshd's reading order (a file
 // included twice appears twice).
 func (c *Config) Directives() iter.Seq[Directive] {
 	return func(yield func(Directive) bool) {
-		for _, r := range c.dirs {
-			if !yield(c.directive(r)) {
+		run := 0
+		for i, r := range c.dirs {
+			for run+1 < len(c.runs) && c.runs[run+1].from <= i {
+				run++
+			}
+			if !yield(c.directive(c.runs[run].f, r)) {
 				return
 			}
 		}
 	}
 }
 
-func (c *Config) directive(r dirRec) Directive {
-	return Directive{File: r.f.Path, Key: c.keys[r.key], Active: r.active, InMatch: r.inMatch, f: r.f, idx: int(r.idx)}
+func (c *Config) directive(f *File, r dirRec) Directive {
+	d := Directive{File: f.Path, Active: r.flags&dirActive != 0, InMatch: r.flags&dirInMatch != 0, f: f, idx: int(r.idx)}
+	if r.key == noKey {
+		d.Key = strings.ToLower(d.Line().Keyword)
+	} else {
+		d.Key = c.keys[r.key]
+	}
+	return d
 }
 
 // Reload reads the configuration again, from fsys (an edited copy, say),
@@ -336,8 +357,11 @@ func (l *loader) parse(f *File, st *state, neverMatch bool, depth int) {
 	// otherwise leave the garbage of many growing copies.
 	// Each line is read into ln in turn, its arguments into the same
 	// slice: what outlives the line (Port, ListenAddress) is read anew.
+	// Room for the directives at once (comment and blank lines at the
+	// start of a line aside): a large file would otherwise leave the
+	// garbage of many growing copies.
 	if f.lines == nil {
-		l.cfg.dirs = slices.Grow(l.cfg.dirs, f.Len()-bytes.Count(f.data, []byte("\n#")))
+		l.cfg.dirs = slices.Grow(l.cfg.dirs, f.Len()-bytes.Count(f.data, []byte("\n#"))-bytes.Count(f.data, []byte("\n\n")))
 	}
 	bad := 0
 	var ln Line
@@ -417,11 +441,24 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 	}
 	ki, ok := l.keyIdx[key]
 	if !ok {
-		ki = uint16(len(l.cfg.keys))
-		l.keyIdx[key] = ki
-		l.cfg.keys = append(l.cfg.keys, key)
+		ki = noKey // many unknown keywords: read from the line
+		if len(l.cfg.keys) < noKey {
+			ki = uint16(len(l.cfg.keys))
+			l.keyIdx[key] = ki
+			l.cfg.keys = append(l.cfg.keys, key)
+		}
 	}
-	l.cfg.dirs = append(l.cfg.dirs, dirRec{f: f, idx: uint32(ln.idx), key: ki, active: st.active, inMatch: st.inMatch})
+	if n := len(l.cfg.runs); n == 0 || l.cfg.runs[n-1].f != f {
+		l.cfg.runs = append(l.cfg.runs, dirRun{from: len(l.cfg.dirs), f: f})
+	}
+	var df uint8
+	if st.active {
+		df |= dirActive
+	}
+	if st.inMatch {
+		df |= dirInMatch
+	}
+	l.cfg.dirs = append(l.cfg.dirs, dirRec{idx: uint32(ln.idx), key: ki, flags: df})
 	if !st.active && known && !l.matchAllowed(f, ln, key, flags) {
 		l.fatalf(f.Path, ln.Num, "Directive '%s' is not allowed within a Match block", kw)
 	}
