@@ -62,7 +62,10 @@ func cleanStale(root *rootfs.Root, dir *rootfs.Dir, base string, opts ApplyOptio
 			dirs = append(dirs, bd)
 		}
 	}
-	cur, curErr := dir.ReadFile(base)
+	// The current contents, read when a pending copy needs them.
+	var cur []byte
+	var curErr error
+	curRead := false
 	for k, d := range dirs {
 		ents, err := d.ReadDir()
 		if err != nil {
@@ -85,7 +88,14 @@ func cleanStale(root *rootfs.Root, dir *rootfs.Dir, base string, opts ApplyOptio
 			case strings.HasPrefix(rest, pendingMark):
 				tail := rest[len(pendingMark):]
 				suffix := strings.TrimLeft(tail, "0123456789")
-				if suffix == tail || curErr != nil {
+				if suffix == tail {
+					continue
+				}
+				if !curRead {
+					cur, curErr = dir.ReadFile(base)
+					curRead = true
+				}
+				if curErr != nil {
 					continue
 				}
 				old, err := d.ReadFile(n)
