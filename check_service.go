@@ -258,13 +258,13 @@ func (b *bound) overridden(cfg *sshcfg.Config, socketDecides bool) {
 	}
 	// With -p, sshd ignores every Port line of the files.
 	if b.applies && len(b.svc.Ports()) > 0 {
-		for _, d := range cfg.Directives {
-			if d.Key != "port" || !d.Active || len(d.Line.Args) == 0 {
+		for d := range cfg.Directives() {
+			if d.Key != "port" || !d.Active || len(d.Line().Args) == 0 {
 				continue
 			}
 			a := b.svc.Ports()[0]
 			b.general = append(b.general, checker.Finding{Port: 0, Code: checker.CodePortOverridden, Severity: checker.SevInfo,
-				Message: fmt.Sprintf("Port %s (%s line %d) binds nothing: overridden by sshd -p %s (%s)", d.Line.Args[0].Text, d.File, d.Line.Num, a.Value, argWhere(a))})
+				Message: fmt.Sprintf("Port %s (%s line %d) binds nothing: overridden by sshd -p %s (%s)", d.Line().Args[0].Text, d.File, d.Num(), a.Value, argWhere(a))})
 		}
 	}
 }
@@ -464,9 +464,9 @@ func onOff(b bool, yes, no string) string {
 // pidFiles returns where the configuration's sshd writes its pid: its
 // PidFile, or the usual defaults.
 func pidFiles(cfg *sshcfg.Config) []string {
-	for _, d := range cfg.Directives {
-		if d.Key == "pidfile" && d.Active && len(d.Line.Args) > 0 {
-			if v := d.Line.Args[0].Text; v != "none" && strings.HasPrefix(v, "/") {
+	for d := range cfg.Directives() {
+		if d.Key == "pidfile" && d.Active && len(d.Line().Args) > 0 {
+			if v := d.Line().Args[0].Text; v != "none" && strings.HasPrefix(v, "/") {
 				return []string{v}
 			}
 			return nil

@@ -81,9 +81,9 @@ func stepFacts(c *cli.Context, t target, cfg *sshcfg.Config, r *suggestReport, f
 
 // pidFile returns the PidFile sshd's configuration sets, "" when unset.
 func pidFile(cfg *sshcfg.Config) string {
-	for _, d := range cfg.Directives {
-		if d.Key == "pidfile" && d.Active && len(d.Line.Args) > 0 {
-			return d.Line.Args[0].Text
+	for d := range cfg.Directives() {
+		if d.Key == "pidfile" && d.Active && len(d.Line().Args) > 0 {
+			return d.Line().Args[0].Text
 		}
 	}
 	return ""

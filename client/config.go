@@ -117,7 +117,7 @@ func (c *Config) load(name string, depth int) (*File, error) {
 	f := &File{Path: name, Syntax: syn, incs: map[int][]string{}, lines: map[int]*sshcfg.Line{}}
 	c.files[name] = f
 	masked := make([]byte, 0, len(data))
-	for _, l := range syn.Lines {
+	for _, l := range syn.Lines() {
 		f.lines[l.Num] = l
 		if !l.IsDirective() {
 			masked = append(masked, l.Raw...)
@@ -160,7 +160,7 @@ func (c *Config) load(name string, depth int) (*File, error) {
 	if err := f.agree(); err != nil {
 		return nil, err
 	}
-	for _, l := range syn.Lines {
+	for _, l := range syn.Lines() {
 		for _, inc := range f.incs[l.Num] {
 			sub, err := c.load(inc, depth+1)
 			if err != nil {
@@ -204,7 +204,7 @@ func (f *File) agree() error {
 			seen[l.Num] = true
 		}
 	}
-	for _, l := range f.Syntax.Lines {
+	for _, l := range f.Syntax.Lines() {
 		switch strings.ToLower(l.Keyword) {
 		case "", "host", "match", "include":
 			continue
@@ -422,7 +422,7 @@ func (c *Config) IncludePatterns() []string {
 	var out []string
 	for _, name := range c.Files() {
 		f := c.files[name]
-		for _, l := range f.Syntax.Lines {
+		for _, l := range f.Syntax.Lines() {
 			if !strings.EqualFold(l.Keyword, "include") {
 				continue
 			}

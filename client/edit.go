@@ -152,7 +152,7 @@ func (c *Config) PlanPort(alias string, port int, o PlanOptions) (*PortPlan, err
 		p.Action, p.At = ActionAddBlock, Ref{main.Path, 0}
 		block := "Host " + alias + eol + indent + "Port " + strconv.Itoa(port)
 		data := main.Syntax.Bytes()
-		ls := main.Syntax.Lines
+		ls := main.Syntax.Lines()
 		switch {
 		case len(ls) == 0:
 			out = []byte(block + eol)
@@ -193,7 +193,7 @@ func (c *Config) PlanPort(alias string, port int, o PlanOptions) (*PortPlan, err
 		if start != nil {
 			// Comment lines right above the block belong to it.
 			at := start.Num
-			for at > 1 && !blank(main.Syntax.Lines[at-2]) && !main.Syntax.Lines[at-2].IsDirective() {
+			for at > 1 && !blank(main.Syntax.Lines()[at-2]) && !main.Syntax.Lines()[at-2].IsDirective() {
 				at--
 			}
 			p.At = Ref{main.Path, at}
@@ -296,7 +296,7 @@ func addPort(f *File, b *sshcfg.Line, eol, indent string, port int) (Ref, []byte
 // at b (b itself when it has none) and that line's indentation.
 func lastDirective(f *File, b *sshcfg.Line) (*sshcfg.Line, string) {
 	last := b
-	for _, l := range f.Syntax.Lines[b.Num:] {
+	for _, l := range f.Syntax.Lines()[b.Num:] {
 		k := strings.ToLower(l.Keyword)
 		if k == "host" || k == "match" {
 			break
@@ -309,12 +309,12 @@ func lastDirective(f *File, b *sshcfg.Line) (*sshcfg.Line, string) {
 }
 
 func firstDirective(f *File) *sshcfg.Line {
-	for _, l := range f.Syntax.Lines {
+	for _, l := range f.Syntax.Lines() {
 		if l.IsDirective() {
 			return l
 		}
 	}
-	return f.Syntax.Lines[0]
+	return f.Syntax.Lines()[0]
 }
 
 func leading(raw []byte) string {
@@ -331,10 +331,10 @@ func blank(l *sshcfg.Line) bool { return len(bytes.TrimSpace(l.Raw)) == 0 }
 // and the indentation of its first indented directive ("    " if none).
 func style(f *sshcfg.File) (eol, indent string) {
 	eol, indent = "\n", "    "
-	if len(f.Lines) > 0 && f.Lines[0].EOL() == "\r\n" {
+	if len(f.Lines()) > 0 && f.Lines()[0].EOL() == "\r\n" {
 		eol = "\r\n"
 	}
-	for _, l := range f.Lines {
+	for _, l := range f.Lines() {
 		if in := leading(l.Raw); l.IsDirective() && in != "" {
 			indent = in
 			break
@@ -347,7 +347,7 @@ func style(f *sshcfg.File) (eol, indent string) {
 // fn(its bytes).
 func replaceLine(f *sshcfg.File, num int, fn func([]byte) []byte) []byte {
 	var b bytes.Buffer
-	for _, l := range f.Lines {
+	for _, l := range f.Lines() {
 		if l.Num == num {
 			b.Write(fn(l.Raw))
 		} else {

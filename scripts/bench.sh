@@ -4,7 +4,9 @@
 # 50,000 established loopback connections, and print the ratios.
 #
 # Usage: scripts/bench.sh [LOADS...]        (default: 0 10000 50000)
-# Env:   RUNS (default 30), SSHPORT (default /tmp/sshport, built here).
+# Env:   RUNS (default 30), SSHPORT (default /tmp/sshport, built here),
+#        BIGCONFIG_MB (default 100; 0 skips): the size of the generated
+#        config whose peak memory scripts/bigconfig.sh prints at the end.
 # Needs: go, ss (iproute2), sshd (openssh-server), ssh-keygen; hyperfine if
 # installed (Debian package hyperfine), else a plain timing loop. Run as root
 # (it raises the open-file limit). Connections are on 127.0.0.1 only and the
@@ -140,3 +142,16 @@ awk -F, '
 			printf "%s conns: stand-in netlink / proc = %.3f\n", L, t[L",standin-netlink"] / t[L",standin-proc"]
 		}
 	}' "$summary"
+
+# Memory: the peak RSS of check, suggest and suggest --apply on a large
+# generated config (scripts/bigconfig.sh; needs /usr/bin/time, Debian time).
+big=${BIGCONFIG_MB:-100}
+if [ "$big" != 0 ]; then
+	echo
+	echo "big config memory (${big} MB, limit 3 x file + 20 MiB):"
+	if [ -x /usr/bin/time ]; then
+		SSHPORT=$SSHPORT scripts/bigconfig.sh "$big"
+	else
+		echo "note: /usr/bin/time is missing (Debian package time): skipped"
+	fi
+fi

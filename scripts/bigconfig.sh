@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # bigconfig.sh: measure the peak memory (max RSS, /usr/bin/time -v) of
-# `sshport check` and `sshport suggest` on a generated sshd_config of about
-# SIZE_MB megabytes (default 100) that sshd accepts: a Port line, then
-# comments, global directives and "Match User" blocks, the mix of a large
-# managed config. The target is <= 3 x file size + 20 MiB.
+# `sshport check`, `sshport suggest` and `sshport suggest --apply` on a
+# generated sshd_config of about SIZE_MB megabytes (default 100) that sshd
+# accepts: a Port line, then comments, global directives and "Match User"
+# blocks, the mix of a large managed config. The target is <= 3 x file size + 20 MiB.
 #
 # Usage: scripts/bigconfig.sh [SIZE_MB]
 # Env:   SSHPORT (default: built here into a temp dir). Needs /usr/bin/time

@@ -148,7 +148,7 @@ func (l *loader) assemble() {
 	for key, al := range l.vs.algLists {
 		n := assembleNames[key]
 		// The first of the two spellings read wins, as in sshd.
-		if old, ok := byName[n]; !ok || before(al, old, l.cfg.Directives) {
+		if old, ok := byName[n]; !ok || before(al, old, l.cfg) {
 			byName[n] = al
 		}
 	}
@@ -210,12 +210,12 @@ func (l *loader) allMatching(n, p string) relSet {
 }
 
 // before reports whether a was read before b.
-func before(a, b algList, ds []Directive) bool {
-	for _, d := range ds {
+func before(a, b algList, c *Config) bool {
+	for d := range c.Directives() {
 		switch {
-		case d.File == a.file && d.Line.Num == a.line:
+		case d.File == a.file && d.Num() == a.line:
 			return true
-		case d.File == b.file && d.Line.Num == b.line:
+		case d.File == b.file && d.Num() == b.line:
 			return false
 		}
 	}

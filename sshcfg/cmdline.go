@@ -44,9 +44,9 @@ func (l *loader) commandLine() {
 				l.fatalf(CmdlineFile, 0, "%v (%s)", err, where(a))
 			}
 			np, nl := len(l.cfg.Ports), len(l.cfg.ListenAddresses)
-			for _, ln := range f.Lines {
-				ln.Num = 0
-				if !l.line(f, ln, &state{active: true}, false, 0) {
+			f.noNum = true
+			for i := range f.Len() {
+				if !l.line(f, f.Line(i), &state{active: true}, false, 0) {
 					l.fatalf(CmdlineFile, 0, "bad option -o %q (%s)", a.Value, where(a))
 				}
 			}

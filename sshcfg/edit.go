@@ -87,7 +87,7 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 	if n := len(c.explicitPorts()) + len(e.AddPorts); e.Ports == nil && len(e.AddPorts) > 0 && n > maxPorts {
 		return nil, fmt.Errorf("%d ports is more than sshd accepts (%d)", n, maxPorts)
 	}
-	ed := &editor{repl: map[*Line][][]byte{}, whole: map[*File][]byte{}}
+	ed := &editor{repl: map[lineKey][][]byte{}, whole: map[*File][]byte{}}
 	if e.Ports != nil {
 		if err := ed.ports(c, e.Ports); err != nil {
 			return nil, err
@@ -106,45 +106,53 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 		if e.DropListenAddressCopies && slices.ContainsFunc(c.ListenAddresses, func(o ListenAddress) bool {
 			return o.Port == n && o.Host == la.Host && o.RDomain == la.RDomain
 		}) {
-			ed.repl[la.line] = nil
+			ed.repl[la.line.key()] = nil
 			continue
 		}
-		ed.repl[la.line] = [][]byte{listenPortLine(la.line, n)}
+		ed.repl[la.line.key()] = [][]byte{listenPortLine(la.line, n)}
 	}
-	copied := map[*Line]bool{} // a file included twice lists its lines twice
+	copied := map[lineKey]bool{} // a file included twice lists its lines twice
 	for _, la := range c.ListenAddresses {
-		if n, ok := e.ListenAddressCopies[la.Port]; ok && la.Port != 0 && !copied[la.line] {
-			copied[la.line] = true
+		if n, ok := e.ListenAddressCopies[la.Port]; ok && la.Port != 0 && !copied[la.line.key()] {
+			copied[la.line.key()] = true
 			ed.insertAfter(c.file(la.File), la.line, listenPortLine(la.line, n))
 		}
 	}
-	for _, d := range c.Directives {
-		if d.Key != "match" || (len(e.DropLocalPortCopies) == 0 && len(e.LocalPorts) == 0) || !HasLocalPort(d.Line) {
+	for d := range c.Directives() {
+		if d.Key != "match" || (len(e.DropLocalPortCopies) == 0 && len(e.LocalPorts) == 0) || !d.HasLocalPort() {
 			continue
 		}
-		if nl, ok := localPortLine(d.Line, e.DropLocalPortCopies); ok && c.hasMatchLine(nl, d.Line) {
-			for _, l := range c.file(d.File).matchBlock(d.Line) {
-				ed.repl[l] = nil
+		dl := d.Line()
+		if !HasLocalPort(dl) {
+			continue
+		}
+		if nl, ok := localPortLine(dl, e.DropLocalPortCopies); ok && c.hasMatchLine(nl, dl) {
+			for _, l := range d.f.matchBlock(dl) {
+				ed.repl[l.key()] = nil
 			}
 			continue
 		}
-		if nl, ok := localPortLine(d.Line, e.LocalPorts); ok {
-			ed.repl[d.Line] = [][]byte{nl}
+		if nl, ok := localPortLine(dl, e.LocalPorts); ok {
+			ed.repl[dl.key()] = [][]byte{nl}
 		}
 	}
 	if len(e.LocalPortCopies) > 0 {
-		seen := map[*Line]bool{} // a file included twice lists its lines twice
-		for _, d := range c.Directives {
-			if d.Key != "match" || seen[d.Line] || !HasLocalPort(d.Line) {
+		seen := map[lineKey]bool{} // a file included twice lists its lines twice
+		for d := range c.Directives() {
+			if d.Key != "match" || seen[lineKey{d.f, d.idx}] || !d.HasLocalPort() {
 				continue
 			}
-			seen[d.Line] = true
-			nl, ok := localPortLine(d.Line, e.LocalPortCopies)
+			dl := d.Line()
+			if !HasLocalPort(dl) {
+				continue
+			}
+			seen[dl.key()] = true
+			nl, ok := localPortLine(dl, e.LocalPortCopies)
 			if !ok {
 				continue
 			}
-			f := c.file(d.File)
-			block := f.matchBlock(d.Line)
+			f := d.f
+			block := f.matchBlock(dl)
 			cp := [][]byte{nl}
 			for _, l := range block[1:] {
 				cp = append(cp, l.Raw)
@@ -155,28 +163,32 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 	var out []Change
 	for _, f := range c.Files {
 		old := f.Bytes()
-		changed := ed.whole[f] != nil
-		for _, l := range f.Lines {
-			if _, ok := ed.repl[l]; ok {
-				changed = true
-				break
+		// The lines that change, in order; the bytes between them are
+		// copied as they are.
+		var at []int
+		for k := range ed.repl {
+			if k.f == f {
+				at = append(at, k.idx)
 			}
 		}
-		if !changed {
+		if ed.whole[f] == nil && len(at) == 0 {
 			continue // no copy of an untouched file
 		}
+		slices.Sort(at)
 		var b bytes.Buffer
 		b.Grow(len(old) + 4096)
 		b.Write(ed.whole[f])
-		for _, l := range f.Lines {
-			if r, ok := ed.repl[l]; ok {
-				for _, x := range r {
-					b.Write(x)
-				}
-				continue
+		pos := 0
+		for _, i := range at {
+			raw := f.raw(i)
+			start := int(f.starts[i])
+			b.Write(old[pos:start])
+			for _, x := range ed.repl[lineKey{f, i}] {
+				b.Write(x)
 			}
-			b.Write(l.Raw)
+			pos = start + len(raw)
 		}
+		b.Write(old[pos:])
 		if !bytes.Equal(old, b.Bytes()) {
 			out = append(out, Change{Path: f.Path, Old: old, New: b.Bytes()})
 		}
@@ -187,7 +199,7 @@ func (c *Config) Edit(e Edit) ([]Change, error) {
 type editor struct {
 	// repl maps a line to what replaces it: nothing (deleted), itself
 	// rewritten, or itself followed by inserted lines.
-	repl map[*Line][][]byte
+	repl map[lineKey][][]byte
 	// whole holds the new contents of an empty file.
 	whole map[*File][]byte
 }
@@ -195,12 +207,12 @@ type editor struct {
 func (ed *editor) ports(c *Config, ports []int) error {
 	var lines []*Line
 	var firstFile string
-	seen := map[*Line]bool{}
+	seen := map[lineKey]bool{}
 	for _, p := range c.Ports {
 		if p.Default || p.Cmdline {
 			continue
 		}
-		if seen[p.line] {
+		if seen[p.line.key()] {
 			// The file is included twice: sshd reads the edited line
 			// twice too, binds its port once and logs "Address already
 			// in use" for the second copy (check's duplicate finding).
@@ -209,7 +221,7 @@ func (ed *editor) ports(c *Config, ports []int) error {
 		if len(lines) == 0 {
 			firstFile = p.File
 		}
-		seen[p.line] = true
+		seen[p.line.key()] = true
 		lines = append(lines, p.line)
 	}
 	if len(lines) == 0 {
@@ -231,9 +243,9 @@ func (ed *editor) ports(c *Config, ports []int) error {
 		out[len(out)-1] = concat(bytes.TrimSuffix(out[len(out)-1], eol), eol)
 		out = append(out, concat(head, quoteLike(tok, p), lastEOL))
 	}
-	ed.repl[first] = out
+	ed.repl[first.key()] = out
 	for _, l := range lines[1:] {
-		ed.repl[l] = nil
+		ed.repl[l.key()] = nil
 	}
 	return nil
 }
@@ -254,7 +266,8 @@ func (ed *editor) insertPorts(c *Config, ports []int) error {
 		lines = append(lines, eol...)
 	}
 	var anchor *Line
-	for _, l := range f.Lines {
+	for i := range f.Len() {
+		l := f.Line(i)
 		if strings.EqualFold(l.Keyword, "match") {
 			break
 		}
@@ -268,28 +281,37 @@ func (ed *editor) insertPorts(c *Config, ports []int) error {
 			raw = concat(raw, eol)
 			lines = bytes.TrimSuffix(lines, eol)
 		}
-		ed.repl[anchor] = [][]byte{raw, lines}
+		ed.repl[anchor.key()] = [][]byte{raw, lines}
 		return nil
 	}
-	for _, l := range f.Lines {
-		if l.IsDirective() {
-			ed.repl[l] = [][]byte{lines, l.Raw}
+	for i := range f.Len() {
+		if l := f.Line(i); l.IsDirective() {
+			ed.repl[l.key()] = [][]byte{lines, l.Raw}
 			return nil
 		}
 	}
-	if len(f.Lines) == 0 {
+	if f.Len() == 0 {
 		ed.whole[f] = lines // an empty file: the Port lines are all of it
 		return nil
 	}
-	last := f.Lines[len(f.Lines)-1]
+	last := f.Line(f.Len() - 1)
 	raw := last.Raw
 	if last.EOL() == "" {
 		raw = concat(raw, eol)
 		lines = bytes.TrimSuffix(lines, eol)
 	}
-	ed.repl[last] = [][]byte{raw, lines}
+	ed.repl[last.key()] = [][]byte{raw, lines}
 	return nil
 }
+
+// lineKey names a line of a file: how the editor tells lines apart (a
+// line may be read more than once).
+type lineKey struct {
+	f   *File
+	idx int
+}
+
+func (l *Line) key() lineKey { return lineKey{l.file, l.idx} }
 
 // listenPortLine returns the ListenAddress line l with its port replaced.
 func listenPortLine(l *Line, port int) []byte {
@@ -329,11 +351,17 @@ func localPortLine(l *Line, m map[int]int) ([]byte, bool) {
 // HasLocalPort reports, without allocating, whether l (a Match line) may
 // have a LocalPort criterion: it holds "localport" in any case. A quick
 // test before MatchCriteria on large files.
-func HasLocalPort(l *Line) bool {
+func HasLocalPort(l *Line) bool { return hasLocalPort(l.Rest) }
+
+// HasLocalPort reports, without reading the line, whether the directive (a
+// Match line) may have a LocalPort criterion: its bytes hold "localport" in
+// any case. A quick test before MatchCriteria on large files.
+func (d Directive) HasLocalPort() bool { return hasLocalPort(alias(d.f.raw(d.idx))) }
+
+func hasLocalPort(r string) bool {
 	const w = "localport"
-	r := l.Rest
 	for i := 0; i+len(w) <= len(r); i++ {
-		if strings.EqualFold(r[i:i+len(w)], w) {
+		if (r[i] == 'l' || r[i] == 'L') && strings.EqualFold(r[i:i+len(w)], w) {
 			return true
 		}
 	}
@@ -344,8 +372,8 @@ func HasLocalPort(l *Line) bool {
 // as line (terminators aside).
 func (c *Config) hasMatchLine(line []byte, not *Line) bool {
 	want := bytes.TrimRight(line, "\r\n")
-	for _, d := range c.Directives {
-		if d.Key == "match" && d.Line != not && bytes.Equal(bytes.TrimRight(d.Line.Raw, "\r\n"), want) {
+	for d := range c.Directives() {
+		if d.Key == "match" && (lineKey{d.f, d.idx}) != not.key() && bytes.Equal(bytes.TrimRight(d.f.raw(d.idx), "\r\n"), want) {
 			return true
 		}
 	}
@@ -357,26 +385,27 @@ func (c *Config) hasMatchLine(line []byte, not *Line) bool {
 // or the end of f (comments and blank lines after that last directive
 // belong to what follows).
 func (f *File) matchBlock(l *Line) []*Line {
-	start := slices.Index(f.Lines, l)
-	if start < 0 {
+	if l.file != f {
 		return []*Line{l}
 	}
-	end := start
-	for k := start + 1; k < len(f.Lines); k++ {
-		kw := f.Lines[k].Keyword
-		if strings.EqualFold(kw, "match") {
+	block := []*Line{l}
+	end := 1
+	for k := l.idx + 1; k < f.Len(); k++ {
+		n := f.Line(k)
+		if strings.EqualFold(n.Keyword, "match") {
 			break
 		}
-		if kw != "" {
-			end = k
+		block = append(block, n)
+		if n.Keyword != "" {
+			end = len(block)
 		}
 	}
-	return f.Lines[start : end+1]
+	return block[:end]
 }
 
 // cur returns what replaces l so far (l itself when nothing does).
 func (ed *editor) cur(l *Line) [][]byte {
-	if r, ok := ed.repl[l]; ok {
+	if r, ok := ed.repl[l.key()]; ok {
 		return r
 	}
 	return [][]byte{l.Raw}
@@ -395,7 +424,7 @@ func (ed *editor) insertAfter(f *File, l *Line, lines ...[]byte) {
 	} else if !bytes.HasSuffix(text, []byte("\n")) {
 		text = concat(text, []byte(l.EOL()))
 	}
-	ed.repl[l] = append(r, text)
+	ed.repl[l.key()] = append(r, text)
 }
 
 // explicitPorts returns the effective Port directives (not the default).
@@ -464,8 +493,8 @@ func (c *Config) file(path string) *File {
 
 func dominantEOL(f *File) string {
 	crlf, lf := 0, 0
-	for _, l := range f.Lines {
-		switch l.EOL() {
+	for i := range f.Len() {
+		switch eol(f.raw(i)) {
 		case "\r\n":
 			crlf++
 		case "\n":

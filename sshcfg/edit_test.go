@@ -331,7 +331,7 @@ func checkUntouched(name string, old, new []byte, blocks bool) []string {
 		}
 		var out []kept
 		inBlock := false
-		for _, l := range f.Lines {
+		for _, l := range f.Lines() {
 			if strings.EqualFold(l.Keyword, "match") {
 				inBlock = blocks && slices.ContainsFunc(l.MatchCriteria(), func(c Criterion) bool { return strings.EqualFold(c.Name, "localport") })
 			}
@@ -440,11 +440,11 @@ func checkReadBack(cfg *Config, fsys fs.FS, changes []Change, e Edit) (*Config, 
 // reads them (strdelim words), mapped through m.
 func localPorts(c *Config, m map[int]int) []string {
 	var out []string
-	for _, d := range c.Directives {
+	for d := range c.Directives() {
 		if d.Key != "match" {
 			continue
 		}
-		s := []byte(d.Line.Rest)
+		s := []byte(d.Line().Rest)
 		var words []string
 		for off := 0; off >= 0 && off < len(s); {
 			w, _, _, next, ok := strdelim(s, off)
@@ -466,7 +466,7 @@ func localPorts(c *Config, m map[int]int) []string {
 						v = strconv.Itoa(int(n))
 					}
 				}
-				out = append(out, fmt.Sprintf("%s:%d %s", d.File, d.Line.Num, v))
+				out = append(out, fmt.Sprintf("%s:%d %s", d.File, d.Num(), v))
 			}
 		}
 	}

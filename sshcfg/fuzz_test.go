@@ -39,11 +39,11 @@ func FuzzParse(f *testing.F) {
 		if got := file.Bytes(); !bytes.Equal(got, data) {
 			t.Fatalf("round trip: got %q, want %q", got, data)
 		}
-		for i, l := range file.Lines {
+		for i, l := range file.Lines() {
 			if l.Num != i+1 {
 				t.Fatalf("line %d numbered %d", i+1, l.Num)
 			}
-			if i < len(file.Lines)-1 && !bytes.HasSuffix(l.Raw, []byte("\n")) {
+			if i < len(file.Lines())-1 && !bytes.HasSuffix(l.Raw, []byte("\n")) {
 				t.Fatalf("line %d does not end in a newline: %q", l.Num, l.Raw)
 			}
 			if bytes.Contains(bytes.TrimSuffix(l.Raw, []byte("\n")), []byte("\n")) {

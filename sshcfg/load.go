@@ -1,9 +1,11 @@
 package sshcfg
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"net/netip"
 	"slices"
 	"strings"
@@ -52,9 +54,6 @@ type Config struct {
 	ListenAddresses []ListenAddress
 	// Listen is every endpoint sshd binds, in `sshd -T` order.
 	Listen []Endpoint
-	// Directives lists every directive read, in sshd's reading order
-	// (a file included twice appears twice).
-	Directives []Directive
 	// Warnings are problems that do not stop this sshd but are worth a
 	// look, chiefly keywords OpenSSH does not know.
 	Warnings []*Error
@@ -68,6 +67,59 @@ type Config struct {
 
 	resolver Resolver
 	openssh  string // Options.OpenSSH, for Reload
+
+	// dirs is every directive read, in sshd's reading order (a file
+	// included twice appears twice); runs say which file each is from,
+	// keys hold their lower-case keywords. See Directives.
+	dirs []dirRec
+	runs []dirRun
+	keys []string
+}
+
+// dirRec is one directive as Config keeps it, in 8 bytes: its line is
+// read again when asked for.
+type dirRec struct {
+	idx   uint32 // line index in its file
+	key   uint16 // index in Config.keys; noKey: read from the line
+	flags uint8  // dirActive, dirInMatch
+}
+
+const (
+	noKey      = 1<<16 - 1
+	dirActive  = 1
+	dirInMatch = 2
+)
+
+// dirRun says that Config.dirs[from:] are lines of f, up to the next run.
+type dirRun struct {
+	from int
+	f    *File
+}
+
+// Directives yields every directive read, in sshd's reading order (a file
+// included twice appears twice).
+func (c *Config) Directives() iter.Seq[Directive] {
+	return func(yield func(Directive) bool) {
+		run := 0
+		for i, r := range c.dirs {
+			for run+1 < len(c.runs) && c.runs[run+1].from <= i {
+				run++
+			}
+			if !yield(c.directive(c.runs[run].f, r)) {
+				return
+			}
+		}
+	}
+}
+
+func (c *Config) directive(f *File, r dirRec) Directive {
+	d := Directive{File: f.Path, Active: r.flags&dirActive != 0, InMatch: r.flags&dirInMatch != 0, f: f, idx: int(r.idx)}
+	if r.key == noKey {
+		d.Key = strings.ToLower(d.Line().Keyword)
+	} else {
+		d.Key = c.keys[r.key]
+	}
+	return d
 }
 
 // Reload reads the configuration again, from fsys (an edited copy, say),
@@ -118,13 +170,26 @@ func (la ListenAddress) String() string {
 // Directive is one directive line as sshd read it.
 type Directive struct {
 	File string
-	Line *Line
 	Key  string // keyword in lower case
 	// Active is false inside a Match block that does not apply at start-up
 	// (every Match but "Match all").
 	Active bool
 	// InMatch is true inside a Match block (including "Match all").
 	InMatch bool
+
+	f   *File
+	idx int
+}
+
+// Line returns the directive's line, read anew from the file's bytes.
+func (d Directive) Line() *Line { return d.f.Line(d.idx) }
+
+// Num returns the directive's line number (0 for a command-line option).
+func (d Directive) Num() int {
+	if d.f.noNum {
+		return 0
+	}
+	return d.idx + 1
 }
 
 // Endpoint is one address and port sshd listens on.
@@ -151,6 +216,7 @@ type fatal struct{ err *Error }
 
 type loader struct {
 	lower    map[string]string // keyword as written -> lower case
+	keyIdx   map[string]uint16 // lower-case keyword -> index in cfg.keys
 	fsys     fs.FS
 	opts     Options
 	cfg      *Config
@@ -182,7 +248,7 @@ type includeItem struct {
 // sshd would refuse the configuration, is an ErrorList naming file and line;
 // the Config returned with it holds what was read up to there.
 func Load(fsys fs.FS, name string, opts *Options) (*Config, error) {
-	l := &loader{fsys: fsys, files: map[string]*File{}, lower: map[string]string{}}
+	l := &loader{fsys: fsys, files: map[string]*File{}, lower: map[string]string{}, keyIdx: map[string]uint16{}}
 	if opts != nil {
 		l.opts = *opts
 	}
@@ -289,16 +355,27 @@ type state struct {
 func (l *loader) parse(f *File, st *state, neverMatch bool, depth int) {
 	// Room for this file's directives at once: a large file would
 	// otherwise leave the garbage of many growing copies.
-	n := 0
-	for _, ln := range f.Lines {
-		if ln.Keyword != "" {
-			n++
-		}
+	// Each line is read into ln in turn, its arguments into the same
+	// slice: what outlives the line (Port, ListenAddress) is read anew.
+	// Room for the directives at once (comment and blank lines at the
+	// start of a line aside): a large file would otherwise leave the
+	// garbage of many growing copies.
+	if f.lines == nil {
+		l.cfg.dirs = slices.Grow(l.cfg.dirs, f.Len()-bytes.Count(f.data, []byte("\n#"))-bytes.Count(f.data, []byte("\n\n")))
 	}
-	l.cfg.Directives = slices.Grow(l.cfg.Directives, n)
 	bad := 0
-	for _, ln := range f.Lines {
-		if !l.line(f, ln, st, neverMatch, depth) {
+	var ln Line
+	var args []Arg
+	for i := range f.Len() {
+		if f.lines != nil {
+			ln = *f.lines[i]
+		} else {
+			f.readLine(&ln, i, args)
+			if cap(ln.Args) > cap(args) {
+				args = ln.Args[:0]
+			}
+		}
+		if !l.line(f, &ln, st, neverMatch, depth) {
 			bad++
 		}
 	}
@@ -362,7 +439,26 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 	if ln.SyntaxErr != "" {
 		return l.errorf(f.Path, ln.Num, "%s", ln.SyntaxErr)
 	}
-	l.cfg.Directives = append(l.cfg.Directives, Directive{File: f.Path, Line: ln, Key: key, Active: st.active, InMatch: st.inMatch})
+	ki, ok := l.keyIdx[key]
+	if !ok {
+		ki = noKey // many unknown keywords: read from the line
+		if len(l.cfg.keys) < noKey {
+			ki = uint16(len(l.cfg.keys))
+			l.keyIdx[key] = ki
+			l.cfg.keys = append(l.cfg.keys, key)
+		}
+	}
+	if n := len(l.cfg.runs); n == 0 || l.cfg.runs[n-1].f != f {
+		l.cfg.runs = append(l.cfg.runs, dirRun{from: len(l.cfg.dirs), f: f})
+	}
+	var df uint8
+	if st.active {
+		df |= dirActive
+	}
+	if st.inMatch {
+		df |= dirInMatch
+	}
+	l.cfg.dirs = append(l.cfg.dirs, dirRec{idx: uint32(ln.idx), key: ki, flags: df})
 	if !st.active && known && !l.matchAllowed(f, ln, key, flags) {
 		l.fatalf(f.Path, ln.Num, "Directive '%s' is not allowed within a Match block", kw)
 	}
@@ -383,7 +479,7 @@ func (l *loader) line(f *File, ln *Line, st *state, neverMatch bool, depth int) 
 		if p <= 0 {
 			l.fatalf(f.Path, ln.Num, "Badly formatted port number.")
 		}
-		l.cfg.Ports = append(l.cfg.Ports, Port{Port: p, File: f.Path, Line: ln.Num, Value: args[0].Text, line: ln})
+		l.cfg.Ports = append(l.cfg.Ports, Port{Port: p, File: f.Path, Line: ln.Num, Value: args[0].Text, line: f.Line(ln.idx)})
 		args = args[1:]
 	case "listenaddress":
 		args = l.listenAddress(f, ln, args, st.active && st.inMatch)
@@ -510,7 +606,7 @@ func (l *loader) listenAddress(f *File, ln *Line, args []Arg, afterMatchAll bool
 	}
 	arg := args[0].Text
 	args = args[1:]
-	la := ListenAddress{File: f.Path, Line: ln.Num, line: ln, afterMatchAll: afterMatchAll}
+	la := ListenAddress{File: f.Path, Line: ln.Num, line: f.Line(ln.idx), afterMatchAll: afterMatchAll}
 	if i := strings.IndexByte(arg, ':'); !strings.Contains(arg, "[") && i >= 0 && strings.Contains(arg[i+1:], ":") {
 		la.Host = arg // a bare IPv6 address: no port part
 	} else {
@@ -655,10 +751,12 @@ func (l *loader) finish() {
 // "ListenAddress ::" later is refused although the first pass accepts it.
 func (l *loader) rereadAfterMatchAll() {
 	af := ""
-	for _, d := range l.cfg.Directives {
-		if d.Key == "addressfamily" && d.Active && d.InMatch && len(d.Line.Args) > 0 {
-			af = strings.ToLower(d.Line.Args[0].Text)
-			break
+	for d := range l.cfg.Directives() {
+		if d.Key == "addressfamily" && d.Active && d.InMatch {
+			if args := d.Line().Args; len(args) > 0 {
+				af = strings.ToLower(args[0].Text)
+				break
+			}
 		}
 	}
 	if af == "" || af == "any" {

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // a2port converts a Port value as misc.c's a2port: a decimal number
@@ -133,12 +134,12 @@ func parseNumericHost(s string) (netip.Addr, bool) {
 // inetAton parses the forms inet_aton accepts: a, a.b, a.b.c, a.b.c.d with
 // decimal, octal (leading 0) or hex (0x) parts.
 func inetAton(s string) (netip.Addr, bool) {
-	parts := strings.Split(s, ".")
-	if len(parts) > 4 {
+	if strings.Count(s, ".") > 3 {
 		return netip.Addr{}, false
 	}
-	var vals []uint64
-	for _, p := range parts {
+	var buf [4]uint64
+	vals := buf[:0]
+	for p := range strings.SplitSeq(s, ".") {
 		if p == "" {
 			return netip.Addr{}, false
 		}
@@ -182,7 +183,7 @@ type matchErr struct {
 // servconf.c's match_cfg_line(ci == NULL) does in OpenSSH 9.2: only "all"
 // matches; criteria are checked for syntax.
 func matchLine(rest string, services func(string) (int, bool)) (bool, *matchErr) {
-	s := []byte(rest)
+	s := unsafe.Slice(unsafe.StringData(rest), len(rest)) // read only
 	off := 0
 	next := func() (string, bool) {
 		if off < 0 || off > len(s) {
@@ -217,9 +218,9 @@ func matchLine(rest string, services func(string) (int, bool)) (bool, *matchErr)
 		if !ok || arg == "" || arg[0] == '#' {
 			return false, &matchErr{msg: "Missing Match criteria for " + attrib}
 		}
-		switch strings.ToLower(attrib) {
-		case "user", "group", "host", "rdomain":
-		case "address", "localaddress":
+		switch lower := func(w string) bool { return strings.EqualFold(attrib, w) }; {
+		case lower("user"), lower("group"), lower("host"), lower("rdomain"):
+		case lower("address"), lower("localaddress"):
 			if !validAddrList(arg) {
 				name := "address"
 				if strings.EqualFold(attrib, "localaddress") {
@@ -227,7 +228,7 @@ func matchLine(rest string, services func(string) (int, bool)) (bool, *matchErr)
 				}
 				return false, &matchErr{msg: "Invalid Match " + name + " argument '" + arg + "'", fatal: true}
 			}
-		case "localport":
+		case lower("localport"):
 			if a2port(arg, services) == -1 {
 				return false, &matchErr{msg: "Invalid LocalPort '" + arg + "' on Match line"}
 			}
@@ -246,7 +247,7 @@ func matchLine(rest string, services func(string) (int, bool)) (bool, *matchErr)
 // does: no empty entry, and a CIDR entry must have a valid mask and no host
 // bits set. Anything else is taken as a wildcard pattern.
 func validAddrList(list string) bool {
-	for _, e := range strings.Split(list, ",") {
+	for e := range strings.SplitSeq(list, ",") {
 		e = strings.TrimPrefix(e, "!")
 		if e == "" {
 			return false

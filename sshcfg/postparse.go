@@ -5,8 +5,8 @@ import "strings"
 // firstActive returns the first directive in effect at start-up among
 // keys (spellings of one option), as sshd keeps the first value read.
 func (l *loader) firstActive(keys ...string) (Directive, bool) {
-	for _, d := range l.cfg.Directives {
-		if d.Active && contains(keys, d.Key) && len(d.Line.Args) > 0 {
+	for d := range l.cfg.Directives() {
+		if d.Active && contains(keys, d.Key) && len(d.Line().Args) > 0 {
 			return d, true
 		}
 	}
@@ -19,7 +19,7 @@ func (l *loader) flagValue(def bool, keys ...string) bool {
 	if !ok {
 		return def
 	}
-	return strings.EqualFold(d.Line.Args[0].Text, "yes")
+	return strings.EqualFold(d.Line().Args[0].Text, "yes")
 }
 
 // postParse checks what sshd checks after reading the files (sshd.c's
@@ -29,19 +29,19 @@ func (l *loader) flagValue(def bool, keys ...string) bool {
 func (l *loader) postParse() {
 	for _, c := range [][2]string{{"authorizedkeyscommand", "AuthorizedKeysCommand"}, {"authorizedprincipalscommand", "AuthorizedPrincipalsCommand"}} {
 		d, ok := l.firstActive(c[0])
-		if !ok || strings.EqualFold(strings.TrimLeft(d.Line.Rest, " \t"), "none") {
+		if !ok || strings.EqualFold(strings.TrimLeft(d.Line().Rest, " \t"), "none") {
 			continue
 		}
 		if _, ok := l.firstActive(c[0] + "user"); !ok {
-			l.fatalf(d.File, d.Line.Num, "%s set without %sUser", c[1], c[1])
+			l.fatalf(d.File, d.Num(), "%s set without %sUser", c[1], c[1])
 		}
 	}
 	var lists []string
 	var first Directive
-	for _, d := range l.cfg.Directives {
+	for d := range l.cfg.Directives() {
 		if d.Active && d.Key == "authenticationmethods" {
 			first = d
-			for _, a := range d.Line.Args {
+			for _, a := range d.Line().Args {
 				lists = append(lists, a.Text)
 			}
 			break
@@ -69,5 +69,5 @@ func (l *loader) postParse() {
 			return
 		}
 	}
-	l.fatalf(first.File, first.Line.Num, "AuthenticationMethods cannot be satisfied by enabled authentication methods")
+	l.fatalf(first.File, first.Num(), "AuthenticationMethods cannot be satisfied by enabled authentication methods")
 }

@@ -4,17 +4,22 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"unsafe"
 )
 
-// File is one configuration file as a list of lines that keep their exact
-// bytes. Bytes() returns the input of Parse unchanged.
+// File is one configuration file: its bytes and where each line starts.
+// Lines are read from the bytes when asked for (Line, Lines), so that a
+// large file costs little more than its size. Bytes() returns the input of
+// Parse unchanged.
 type File struct {
-	Path  string // as sshd names it, e.g. /etc/ssh/sshd_config
-	Lines []*Line
+	Path string // as sshd names it, e.g. /etc/ssh/sshd_config
 
-	data []byte // what Parse read: every Line.Raw is a slice of it
+	data   []byte   // what Parse read: every Line.Raw is a slice of it
+	starts []uint32 // offset in data of each line
+	lines  []*Line  // every line, once Lines has been called
+	noNum  bool     // a command-line -o option: its lines have Num 0
 }
 
 // Line is one physical line: its bytes (terminator included) and what sshd
@@ -38,6 +43,9 @@ type Line struct {
 
 	kwStart, kwEnd int // span of the keyword in Raw
 	restOff        int // offset of Rest in Raw
+
+	file *File // the file the line was read from
+	idx  int   // 0-based index in file
 }
 
 // Arg is one argument of a directive.
@@ -50,11 +58,13 @@ type Arg struct {
 func (l *Line) IsDirective() bool { return l.Keyword != "" }
 
 // EOL returns the line terminator: "\r\n", "\n" or "" (last line).
-func (l *Line) EOL() string {
+func (l *Line) EOL() string { return eol(l.Raw) }
+
+func eol(raw []byte) string {
 	switch {
-	case bytes.HasSuffix(l.Raw, []byte("\r\n")):
+	case bytes.HasSuffix(raw, []byte("\r\n")):
 		return "\r\n"
-	case bytes.HasSuffix(l.Raw, []byte("\n")):
+	case bytes.HasSuffix(raw, []byte("\n")):
 		return "\n"
 	}
 	return ""
@@ -63,9 +73,9 @@ func (l *Line) EOL() string {
 // ErrBinary is returned by Parse for data that is not a text file.
 var ErrBinary = errors.New("binary file (contains NUL bytes)")
 
-// Parse splits data into lines the way sshd does and reads each line's
-// directive. It fails only for binary data (a NUL byte), which sshd would
-// silently truncate.
+// Parse splits data into lines the way sshd does. It fails only for binary
+// data (a NUL byte), which sshd would silently truncate, and for a file of
+// 4 GiB or more.
 //
 // The File keeps data: every Line.Raw is a slice of it and the strings read
 // from a line (Keyword, Rest, Arg.Text) share its bytes where they are
@@ -76,44 +86,85 @@ func Parse(path string, data []byte) (*File, error) {
 		line := 1 + bytes.Count(data[:i], []byte("\n"))
 		return nil, &Error{File: path, Line: line, Msg: ErrBinary.Error()}
 	}
+	if uint64(len(data)) > math.MaxUint32 {
+		return nil, &Error{File: path, Msg: "file too large (4 GiB or more)"}
+	}
 	f := &File{Path: path, data: data}
 	n := bytes.Count(data, []byte("\n"))
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		n++
 	}
-	// One allocation for every line, one for the pointers.
-	slab := make([]Line, n)
-	f.Lines = make([]*Line, n)
-	for i := 0; len(data) > 0; i++ {
-		end := bytes.IndexByte(data, '\n') + 1
+	f.starts = make([]uint32, 0, n)
+	for off := 0; off < len(data); {
+		f.starts = append(f.starts, uint32(off))
+		end := bytes.IndexByte(data[off:], '\n') + 1
 		if end == 0 {
-			end = len(data)
+			break
 		}
-		parseLine(&slab[i], i+1, data[:end:end])
-		f.Lines[i] = &slab[i]
-		data = data[end:]
+		off += end
 	}
 	return f, nil
 }
 
-// Bytes returns the file's contents.
-func (f *File) Bytes() []byte {
-	if f.data != nil {
-		return f.data
+// Len returns the number of lines.
+func (f *File) Len() int { return len(f.starts) }
+
+// raw returns the bytes of line i (0-based).
+func (f *File) raw(i int) []byte {
+	end := len(f.data)
+	if i+1 < len(f.starts) {
+		end = int(f.starts[i+1])
 	}
-	var b bytes.Buffer
-	for _, l := range f.Lines {
-		b.Write(l.Raw)
-	}
-	return b.Bytes()
+	return f.data[f.starts[i]:end:end]
 }
+
+// Line returns line i (0-based). Lines read here are the ones Lines
+// returns once it has been called; before that each call reads the line
+// anew.
+func (f *File) Line(i int) *Line {
+	if f.lines != nil {
+		return f.lines[i]
+	}
+	l := new(Line)
+	f.readLine(l, i, nil)
+	return l
+}
+
+// readLine reads line i into l, its arguments appended to args[:0] (nil:
+// a slice of their own).
+func (f *File) readLine(l *Line, i int, args []Arg) {
+	num := i + 1
+	if f.noNum {
+		num = 0
+	}
+	parseLine(l, num, f.raw(i), args)
+	l.file, l.idx = f, i
+}
+
+// Lines returns every line, read once and kept: a large file costs some
+// eight times its size this way (Line and Len read one line at a time).
+func (f *File) Lines() []*Line {
+	if f.lines == nil {
+		slab := make([]Line, f.Len())
+		lines := make([]*Line, f.Len())
+		for i := range slab {
+			f.readLine(&slab[i], i, nil)
+			lines[i] = &slab[i]
+		}
+		f.lines = lines
+	}
+	return f.lines
+}
+
+// Bytes returns the file's contents.
+func (f *File) Bytes() []byte { return f.data }
 
 func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // parseLine reads one line as servconf.c does: leading " \t\r" stripped
 // (load_server_config), trailing whitespace and form feeds stripped, the
 // keyword taken with strdelim, the rest split with argv_split.
-func parseLine(l *Line, num int, raw []byte) {
+func parseLine(l *Line, num int, raw []byte, buf []Arg) {
 	*l = Line{Raw: raw, Num: num}
 	a, b := 0, len(raw)
 	if b > 0 && raw[b-1] == '\n' {
@@ -139,7 +190,7 @@ func parseLine(l *Line, num int, raw []byte) {
 	}
 	l.Rest = alias(s[rest:])
 	l.restOff = a + rest
-	args, err := argvSplit(s, rest)
+	args, err := argvSplit(buf[:0], s, rest)
 	if err != nil {
 		l.SyntaxErr = "invalid quotes"
 		return
@@ -205,8 +256,7 @@ func strdelim(s []byte, off int) (word string, start, end, next int, ok bool) {
 // words separated by spaces and tabs, single and double quotes, backslash
 // escapes of quotes, backslash and (outside quotes) space; an unquoted '#'
 // at the start of a word ends the line.
-func argvSplit(s []byte, off int) ([]Arg, error) {
-	var args []Arg
+func argvSplit(args []Arg, s []byte, off int) ([]Arg, error) {
 	i := off
 	for i < len(s) {
 		if s[i] == ' ' || s[i] == '\t' {

@@ -1,10 +1,13 @@
 package sshcfg
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // TestParseLine checks what Parse reads from single lines: the keyword,
@@ -86,10 +89,10 @@ func TestParseLine(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse(%q): %v", tt.in, err)
 			}
-			if len(f.Lines) != 1 {
-				t.Fatalf("Parse(%q): %d lines, want 1", tt.in, len(f.Lines))
+			if len(f.Lines()) != 1 {
+				t.Fatalf("Parse(%q): %d lines, want 1", tt.in, len(f.Lines()))
 			}
-			l := f.Lines[0]
+			l := f.Lines()[0]
 			if string(l.Raw) != tt.in || l.Num != 1 {
 				t.Errorf("Raw=%q Num=%d, want %q 1", l.Raw, l.Num, tt.in)
 			}
@@ -142,7 +145,7 @@ func TestParseLines(t *testing.T) {
 			t.Fatalf("Parse(%q): %v", tt.in, err)
 		}
 		var raws, eols []string
-		for i, l := range f.Lines {
+		for i, l := range f.Lines() {
 			if l.Num != i+1 {
 				t.Errorf("Parse(%q): line %d has Num %d", tt.in, i+1, l.Num)
 			}
@@ -219,5 +222,68 @@ func TestErrorText(t *testing.T) {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// TestLineReadAgain: a line read on its own (File.Line) is the line Lines
+// reads, and Lines keeps what it read.
+func TestLineReadAgain(t *testing.T) {
+	for _, in := range []string{
+		"",
+		"Port 22",
+		"Port 22\n",
+		"# c\r\n\r\nPort \"2 2\"\r\n  Match User a LocalPort=22 # x\nListenAddress [::1]:22\n\tBad \"quote\nlast",
+		"\n\n\n",
+	} {
+		a, err := Parse("/f", []byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := Parse("/f", []byte(in))
+		all := b.Lines()
+		if len(all) != a.Len() {
+			t.Fatalf("%q: Lines has %d, Len %d", in, len(all), a.Len())
+		}
+		var joined []byte
+		for i, want := range all {
+			got := a.Line(i)
+			if !bytes.Equal(got.Raw, want.Raw) || got.Num != want.Num || got.Keyword != want.Keyword || got.Rest != want.Rest ||
+				got.SyntaxErr != want.SyntaxErr || !reflect.DeepEqual(got.Args, want.Args) {
+				t.Errorf("%q line %d: Line = %+v, Lines has %+v", in, i, got, want)
+			}
+			if b.Line(i) != want {
+				t.Errorf("%q line %d: Line after Lines is not the line Lines holds", in, i)
+			}
+			joined = append(joined, got.Raw...)
+		}
+		if string(joined) != in || string(a.Bytes()) != in {
+			t.Errorf("%q: lines join to %q", in, joined)
+		}
+	}
+}
+
+// TestDirectivesManyKeywords: directives keep their lower-case keyword
+// beyond the 65535 distinct keywords a directive's record can name (a file
+// of unknown keywords, which sshd refuses but Load reads on).
+func TestDirectivesManyKeywords(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Port 22\n")
+	for i := range 70000 {
+		fmt.Fprintf(&b, "Vendor%dOption yes\n", i)
+	}
+	fsys := fstest.MapFS{"etc/ssh/sshd_config": {Data: []byte(b.String())}}
+	cfg, err := Load(fsys, "/etc/ssh/sshd_config", &Options{OpenSSH: "9.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for d := range cfg.Directives() {
+		if want := strings.ToLower(d.Line().Keyword); d.Key != want || d.Num() != n+1 || d.File != "/etc/ssh/sshd_config" || !d.Active {
+			t.Fatalf("directive %d: %+v (line %d), want key %s", n, d, d.Num(), want)
+		}
+		n++
+	}
+	if n != 70001 {
+		t.Errorf("%d directives, want 70001", n)
 	}
 }

@@ -312,11 +312,11 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		}
 		t.mode = fi.Mode().Perm()
 		t.uid, t.gid = fileOwner(fi)
-		cur, err := t.dir.ReadFile(t.base)
+		same, err := t.dir.Holds(t.base, t.change.Old)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.change.Path, err)
 		}
-		if !bytes.Equal(cur, t.change.Old) {
+		if !same {
 			return nil, fmt.Errorf("%s: %w; nothing was written", t.change.Path, ErrChanged)
 		}
 	}

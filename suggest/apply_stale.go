@@ -63,7 +63,10 @@ func cleanStale(root *rootfs.Root, dir *rootfs.Dir, base string, opts ApplyOptio
 			dirs = append(dirs, bd)
 		}
 	}
-	cur, curErr := dir.ReadFile(base)
+	// The current contents, read when a pending copy needs them.
+	var cur []byte
+	var curErr error
+	curRead := false
 	for k, d := range dirs {
 		ents, err := d.ReadDir()
 		if err != nil {
@@ -86,7 +89,14 @@ func cleanStale(root *rootfs.Root, dir *rootfs.Dir, base string, opts ApplyOptio
 			case strings.HasPrefix(rest, pendingMark):
 				tail := rest[len(pendingMark):]
 				digits, suffix, ok := strings.Cut(tail, "-")
-				if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" || suffix == "" || curErr != nil {
+				if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" || suffix == "" {
+					continue
+				}
+				if !curRead {
+					cur, curErr = dir.ReadFile(base)
+					curRead = true
+				}
+				if curErr != nil {
 					continue
 				}
 				old, err := d.ReadFile(n)

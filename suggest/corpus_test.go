@@ -172,7 +172,7 @@ func checkOnlyPortLines(t *testing.T, name string, old, new []byte) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, l := range f.Lines {
+		for _, l := range f.Lines() {
 			switch strings.ToLower(l.Keyword) {
 			case "port", "listenaddress", "match":
 				continue

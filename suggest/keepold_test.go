@@ -212,7 +212,7 @@ func checkOnlyPortLinesAndBlocks(t *testing.T, name string, old, new []byte) {
 			t.Fatal(err)
 		}
 		in := false
-		for _, l := range f.Lines {
+		for _, l := range f.Lines() {
 			if strings.EqualFold(l.Keyword, "match") {
 				in = slices.ContainsFunc(l.MatchCriteria(), func(c sshcfg.Criterion) bool { return strings.EqualFold(c.Name, "localport") })
 			}

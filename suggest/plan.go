@@ -112,11 +112,11 @@ func MakePlan(cfg *sshcfg.Config, fsys fs.FS, port int, o PlanOptions) (*Plan, e
 	// and leaves every other block alone (the new port has had its
 	// settings all along).
 	first := prev[0]
-	for _, d := range cfg.Directives {
-		if d.Key != "match" || !sshcfg.HasLocalPort(d.Line) {
+	for d := range cfg.Directives() {
+		if d.Key != "match" || !d.HasLocalPort() {
 			continue
 		}
-		for _, crit := range d.Line.MatchCriteria() {
+		for _, crit := range d.Line().MatchCriteria() {
 			if !strings.EqualFold(crit.Name, "localport") {
 				continue
 			}
@@ -131,19 +131,19 @@ func MakePlan(cfg *sshcfg.Config, fsys fs.FS, port int, o PlanOptions) (*Plan, e
 				}
 				e.DropLocalPortCopies[old] = port
 			case old != first:
-				p.Notes = append(p.Notes, fmt.Sprintf("%s line %d: the \"Match LocalPort %d\" block stays as it is: the new port gets the settings of sshd's first port, %d", d.File, d.Line.Num, old, first))
+				p.Notes = append(p.Notes, fmt.Sprintf("%s line %d: the \"Match LocalPort %d\" block stays as it is: the new port gets the settings of sshd's first port, %d", d.File, d.Num(), old, first))
 			case o.KeepOld:
 				if e.LocalPortCopies == nil {
 					e.LocalPortCopies = map[int]int{}
 				}
 				e.LocalPortCopies[old] = port
-				p.Notes = append(p.Notes, fmt.Sprintf("%s line %d: the \"Match LocalPort %d\" block gets a copy for %d, so a connection on either port gets its settings", d.File, d.Line.Num, old, port))
+				p.Notes = append(p.Notes, fmt.Sprintf("%s line %d: the \"Match LocalPort %d\" block gets a copy for %d, so a connection on either port gets its settings", d.File, d.Num(), old, port))
 			default:
 				if e.LocalPorts == nil {
 					e.LocalPorts = map[int]int{}
 				}
 				e.LocalPorts[old] = port
-				p.Notes = append(p.Notes, fmt.Sprintf("%s line %d: the \"Match LocalPort %d\" block moves to %d with the port", d.File, d.Line.Num, old, port))
+				p.Notes = append(p.Notes, fmt.Sprintf("%s line %d: the \"Match LocalPort %d\" block moves to %d with the port", d.File, d.Num(), old, port))
 			}
 		}
 	}
@@ -176,9 +176,9 @@ func MakePlan(cfg *sshcfg.Config, fsys fs.FS, port int, o PlanOptions) (*Plan, e
 // written (for ApplyOptions.IncludeGlobs).
 func IncludeGlobs(cfg *sshcfg.Config) []string {
 	var out []string
-	for _, d := range cfg.Directives {
+	for d := range cfg.Directives() {
 		if d.Key == "include" {
-			for _, a := range d.Line.Args {
+			for _, a := range d.Line().Args {
 				out = append(out, a.Text)
 			}
 		}

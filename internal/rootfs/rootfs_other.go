@@ -94,6 +94,7 @@ func (d *Dir) Verify() error                                       { return errU
 func (d *Dir) Lstat(string) (fs.FileInfo, error)                   { return nil, errUnsupported }
 func (d *Dir) OpenFile(string, int, fs.FileMode) (*os.File, error) { return nil, errUnsupported }
 func (d *Dir) ReadFile(string) ([]byte, error)                     { return nil, errUnsupported }
+func (d *Dir) Holds(string, []byte) (bool, error)                  { return false, errUnsupported }
 func (d *Dir) CreateTemp(string) (*os.File, string, error)         { return nil, "", errUnsupported }
 func (d *Dir) Rename(string, string) error                         { return errUnsupported }
 func (d *Dir) Link(string, string) error                           { return errUnsupported }

@@ -522,3 +522,52 @@ func FuzzResolvers(f *testing.F) {
 		}
 	})
 }
+
+// TestDirHolds: Holds compares a file with bytes piece by piece, as
+// bytes.Equal of ReadFile would, and refuses what ReadFile refuses.
+func TestDirHolds(t *testing.T) {
+	dir := t.TempDir()
+	big := strings.Repeat("0123456789abcdef", 10000) // several reads
+	tree(t, dir, map[string]string{
+		"d/empty": "",
+		"d/small": "Port 22\n",
+		"d/big":   big,
+		"d/link":  "-> small",
+		"d/sub/":  "",
+	})
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	d, err := r.OpenDir("/d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	tests := []struct {
+		name, want string
+		same, err  bool
+	}{
+		{"empty", "", true, false},
+		{"empty", "x", false, false},
+		{"small", "Port 22\n", true, false},
+		{"small", "Port 22", false, false},
+		{"small", "Port 22\n\n", false, false},
+		{"small", "Port 23\n", false, false},
+		{"small", "", false, false},
+		{"big", big, true, false},
+		{"big", big[:len(big)-1], false, false},
+		{"big", big + "x", false, false},
+		{"big", big[:70000] + "X" + big[70001:], false, false},
+		{"link", "Port 22\n", false, true}, // a symlink is not followed
+		{"sub", "", false, true},
+		{"missing", "", false, true},
+	}
+	for _, tt := range tests {
+		same, err := d.Holds(tt.name, []byte(tt.want))
+		if same != tt.same || (err != nil) != tt.err {
+			t.Errorf("Holds(%s, %d bytes) = %v, %v; want %v, error %v", tt.name, len(tt.want), same, err, tt.same, tt.err)
+		}
+	}
+}

@@ -3,6 +3,7 @@
 package rootfs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -501,7 +502,26 @@ func readRegular(f *os.File) ([]byte, error) {
 	case !fi.Mode().IsRegular():
 		return nil, ErrNotRegular
 	}
-	return io.ReadAll(f)
+	// Sized from the stat, as os.ReadFile does: io.ReadAll's growing
+	// buffer would leave a large file's worth of garbage or more.
+	n := 512
+	if size := fi.Size(); size > 0 && size < 1<<40 {
+		n = int(size) + 1 // one more, to meet EOF without growing
+	}
+	b := make([]byte, 0, n)
+	for {
+		m, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // the file grew: more room
+		}
+	}
 }
 
 // ReadDir implements fs.ReadDirFS: the entries sorted by name, each with its
@@ -777,6 +797,19 @@ func (d *Dir) OpenFile(base string, flag int, perm fs.FileMode) (*os.File, error
 
 // ReadFile reads the regular file base (not following a symlink).
 func (d *Dir) ReadFile(base string) ([]byte, error) {
+	f, err := d.openRead(base)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := readRegular(f)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: d.Path(base), Err: err}
+	}
+	return b, nil
+}
+
+func (d *Dir) openRead(base string) (*os.File, error) {
 	if err := d.check("read", base); err != nil {
 		return nil, err
 	}
@@ -787,13 +820,49 @@ func (d *Dir) ReadFile(base string) ([]byte, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: d.Path(base), Err: err}
 	}
-	f := os.NewFile(uintptr(fd), d.Path(base))
-	defer f.Close()
-	b, err := readRegular(f)
+	return os.NewFile(uintptr(fd), d.Path(base)), nil
+}
+
+// Holds reports whether the regular file base (not following a symlink)
+// holds exactly want, reading it piece by piece rather than whole.
+func (d *Dir) Holds(base string, want []byte) (bool, error) {
+	f, err := d.openRead(base)
 	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: d.Path(base), Err: err}
+		return false, err
 	}
-	return b, nil
+	defer f.Close()
+	same, err := holds(f, want)
+	if err != nil {
+		return false, &fs.PathError{Op: "read", Path: d.Path(base), Err: err}
+	}
+	return same, nil
+}
+
+func holds(f *os.File, want []byte) (bool, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case fi.IsDir():
+		return false, unix.EISDIR
+	case !fi.Mode().IsRegular():
+		return false, ErrNotRegular
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := f.Read(buf)
+		if n > len(want) || !bytes.Equal(buf[:n], want[:n]) {
+			return false, nil
+		}
+		want = want[n:]
+		if err == io.EOF {
+			return len(want) == 0, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
 }
 
 // CreateTemp creates a new file named prefix followed by random digits,
