@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # bench.sh: time `sshport check` as a whole process against `ss -Htn state
 # listening`, `ss -Hltn` and `sshd -T`, while a helper holds 0, 10,000 and
-# 50,000 established loopback connections, and print the ratios.
+# 50,000 established loopback connections, and print the ratios. A real
+# sshd listens on the configuration's port (127.0.0.1:21022), started after
+# the helpers so that its pid is higher than theirs: check looks up the
+# owner of that socket, the case where reading every process's descriptors
+# in pid order would read the helpers' 2 x LOAD first.
 #
 # Usage: scripts/bench.sh [LOADS...]        (default: 0 10000 50000)
-# Env:   RUNS (default 30), SSHPORT (default /tmp/sshport, built here).
+# Env:   RUNS (default 30), SSHPORT (default /tmp/sshport, built here),
+#        PIDFILE=none to run that sshd with PidFile none (sshport then finds
+#        it only by walking /proc in pid order, the helpers first).
 # Needs: go, ss (iproute2), sshd (openssh-server), ssh-keygen; hyperfine if
 # installed (Debian package hyperfine), else a plain timing loop. Run as root
 # (it raises the open-file limit). Connections are on 127.0.0.1 only and the
@@ -47,9 +53,16 @@ CGO_ENABLED=0 go build -o "$tmp/listprobe" ./scripts/listprobe
 go build -o "$tmp/connhold" ./scripts/connhold
 
 cfg=$tmp/sshd_config
-printf 'Port 20022\n' >"$cfg"
+port=21022
+pidfile=$tmp/sshd.pid
+[ "${PIDFILE:-}" = none ] && pidfile=none
+printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s\nUsePAM no\n' "$port" "$tmp/hostkey" "$pidfile" >"$cfg"
 ssh-keygen -q -t ed25519 -N '' -f "$tmp/hostkey"
 mkdir -p /run/sshd
+if ss -Hltn "sport = :$port" | grep -q .; then
+	echo "bench.sh: port $port is in use already" >&2
+	exit 2
+fi
 
 # name|command pairs; the first is the reference for the ratios.
 cmds=("ss-state-listening|ss -Htn state listening"
@@ -60,10 +73,10 @@ set +e
 out=$("$SSHPORT" check --config "$cfg" 2>&1)
 rc=$?
 set -e
-if [ "$rc" -le 1 ] && grep -q 20022 <<<"$out"; then
+if [ "$rc" -le 1 ] && grep -q "$port" <<<"$out"; then
 	cmds+=("sshport-check|$SSHPORT check --config $cfg")
 else
-	echo "note: '$SSHPORT check --config FILE' exits $rc without naming port 20022 (no check command yet?): its rows are skipped" >&2
+	echo "note: '$SSHPORT check --config FILE' exits $rc without naming port $port (no check command yet?): its rows are skipped" >&2
 fi
 cmds+=("standin-netlink|$tmp/listprobe -method netlink" "standin-proc|$tmp/listprobe -method proc")
 
@@ -110,9 +123,18 @@ for n in "${loads[@]}"; do
 			sleep 0.2
 		done
 	done
-	echo "  $(ss -Htn state established | wc -l) established sockets, $i helper(s)" >&2
+	"$SSHD" -D -f "$cfg" 2>"$tmp/sshd.log" &
+	sshd_pid=$!
+	holder="$holder $sshd_pid"
+	until ss -Hltn "sport = :$port" | grep -q .; do
+		kill -0 "$sshd_pid" 2>/dev/null || { echo "bench.sh: sshd failed: $(cat "$tmp/sshd.log")" >&2; exit 2; }
+		sleep 0.1
+	done
+	echo "  $(ss -Htn state established | wc -l) established sockets, $i helper(s) (pids ${holders[*]}), sshd pid $sshd_pid (PidFile $pidfile)" >&2
+	"$SSHPORT" check --config "$cfg" | grep -E 'listening sockets|running|pid' >&2 || true
 	time_cmds "$tmp/t.$n"
 	exec 9>&-
+	kill "$sshd_pid" 2>/dev/null || true
 	wait ${holder} || true
 	holder=
 	while IFS=, read -r name mean sd; do echo "$n,$name,$mean,$sd" >>"$summary"; done <"$tmp/t.$n"
