@@ -295,13 +295,17 @@ func parseProcAddr(s []byte) (Listener, bool) {
 	return Listener{Addr: addr, Port: int(port)}, true
 }
 
+// manyFDs is where a process counts as busy: findOwners reads it last.
+const manyFDs = 1000
+
 // findOwners looks up the owning process of the listeners on ports, by
 // socket inode in /proc/PID/fd. It looks at pid 1 first (systemd socket
 // activation), then at first (sshd's daemons, known from its PidFile and
-// its unit's cgroup), then at every other pid in numeric order, and stops
-// as soon as every inode is found: a busy server's file descriptors are
-// read only when sshd's own are not the answer. A socket several processes
-// hold gets the first of them in that order.
+// its unit's cgroup), then at every other pid in numeric order, those
+// holding more than manyFDs descriptors last, and stops as soon as every
+// inode is found: a busy server's descriptors are read only when no other
+// process holds the sockets asked about. A socket several processes hold
+// gets the first of them in that order.
 func findOwners(f *Facts, ports []int, first []int) {
 	want := map[uint64][]int{} // inode -> listener indexes
 	for i, l := range f.Listeners {
@@ -336,6 +340,7 @@ func findOwners(f *Facts, ports []int, first []int) {
 			}
 		}
 	}
+	others := len(order)
 	for _, p := range pids {
 		if _, ok := slices.BinarySearch(first, p); !ok && p != 1 {
 			order = append(order, p)
@@ -343,9 +348,10 @@ func findOwners(f *Facts, ports []int, first []int) {
 	}
 	var sc fdScanner
 	denied := 0
-	for _, pid := range order {
+	var many []int // the busy processes, read last
+	visit := func(pid int, maxFDs int64) error {
 		comm := ""
-		err := sc.sockets("/proc/"+strconv.Itoa(pid)+"/fd", func(ino uint64) bool {
+		return sc.sockets("/proc/"+strconv.Itoa(pid)+"/fd", maxFDs, func(ino uint64) bool {
 			idx, ok := want[ino]
 			if !ok {
 				return true
@@ -362,11 +368,27 @@ func findOwners(f *Facts, ports []int, first []int) {
 			delete(want, ino)
 			return len(want) > 0
 		})
+	}
+	for i, pid := range order {
+		maxFDs := int64(0)
+		if i >= others {
+			maxFDs = manyFDs
+		}
+		err := visit(pid, maxFDs)
 		if len(want) == 0 {
 			return
 		}
-		if errors.Is(err, os.ErrPermission) {
+		switch {
+		case err == errManyFDs:
+			many = append(many, pid)
+		case errors.Is(err, os.ErrPermission):
 			denied++
+		}
+	}
+	for _, pid := range many {
+		_ = visit(pid, 0)
+		if len(want) == 0 {
+			return
 		}
 	}
 	if denied > 0 {

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"encoding/binary"
+	"errors"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -16,14 +17,25 @@ type fdScanner struct {
 	link  [64]byte // "socket:[4294967295]" fits; longer targets are not sockets
 }
 
+// errManyFDs says a process holds more descriptors than asked for.
+var errManyFDs = errors.New("too many descriptors")
+
 // sockets calls fn with the inode of each socket in the fd directory dir
-// until fn returns false. The error is the one opening dir.
-func (s *fdScanner) sockets(dir string, fn func(ino uint64) bool) error {
+// until fn returns false. The error is the one opening dir, or errManyFDs
+// when maxFDs > 0 and the process holds more than maxFDs descriptors (the
+// size Linux 6.2 and later give /proc/PID/fd; older kernels give 0).
+func (s *fdScanner) sockets(dir string, maxFDs int64, fn func(ino uint64) bool) error {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
+	if maxFDs > 0 {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil && st.Size > maxFDs {
+			return errManyFDs
+		}
+	}
 	for {
 		n, err := unix.Getdents(fd, s.dents[:])
 		if err == unix.EINTR {

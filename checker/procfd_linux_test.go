@@ -37,7 +37,7 @@ func TestFDScannerParses(t *testing.T) {
 	}
 	var sc fdScanner
 	var got []uint64
-	if err := sc.sockets(dir, func(ino uint64) bool { got = append(got, ino); return true }); err != nil {
+	if err := sc.sockets(dir, 0, func(ino uint64) bool { got = append(got, ino); return true }); err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(got)
@@ -47,11 +47,11 @@ func TestFDScannerParses(t *testing.T) {
 	}
 	// fn returning false stops the scan.
 	n := 0
-	_ = sc.sockets(dir, func(uint64) bool { n++; return false })
+	_ = sc.sockets(dir, 0, func(uint64) bool { n++; return false })
 	if n != 1 {
 		t.Errorf("scan went on after fn returned false: %d calls", n)
 	}
-	if err := sc.sockets(filepath.Join(dir, "missing"), func(uint64) bool { return true }); err == nil {
+	if err := sc.sockets(filepath.Join(dir, "missing"), 0, func(uint64) bool { return true }); err == nil {
 		t.Error("a missing directory gave no error")
 	}
 }
@@ -115,5 +115,26 @@ func TestFindOwnersOrder(t *testing.T) {
 	}
 	if got := owner([]int{os.Getpid()}); got.PID != os.Getpid() {
 		t.Errorf("first = self: owner %s, want pid %d", got.Owner(), os.Getpid())
+	}
+
+	// A process holding more than manyFDs descriptors is read last.
+	var extra []*os.File
+	defer func() {
+		for _, f := range extra {
+			f.Close()
+		}
+	}()
+	for range manyFDs + 1 {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		extra = append(extra, f)
+	}
+	if fi, err := os.Stat("/proc/self/fd"); err != nil || fi.Size() == 0 {
+		t.Skip("/proc/PID/fd gives no descriptor count (Linux before 6.2)")
+	}
+	if got := owner(nil); got.PID != child {
+		t.Errorf("self holds %d descriptors: owner pid %d, want the child %d", manyFDs+1, got.PID, child)
 	}
 }

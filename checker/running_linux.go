@@ -111,7 +111,7 @@ func addSSHD(f *Facts, pids []int, s *sshdSeeds) {
 
 // markSockets makes pid the owner of the listeners whose socket it holds.
 func markSockets(f *Facts, pid int, fdDir string, sc *fdScanner) {
-	_ = sc.sockets(fdDir, func(ino uint64) bool {
+	_ = sc.sockets(fdDir, 0, func(ino uint64) bool {
 		for i := range f.Listeners {
 			if l := &f.Listeners[i]; l.Inode == ino && (l.PID == 0 || l.Process != "systemd") {
 				l.PID, l.Process = pid, "sshd"

@@ -80,7 +80,10 @@ else
 fi
 cmds+=("standin-netlink|$tmp/listprobe -method netlink" "standin-proc|$tmp/listprobe -method proc")
 
-# time_cmds OUT.csv: mean and stddev in seconds per name, as "name,mean,stddev".
+# time_cmds OUT.csv: median (hyperfine; a plain loop gives the mean) and
+# stddev in seconds per name, as "name,time,stddev". The median, because
+# the machines this runs on are shared: a few runs slowed by a neighbour
+# move the mean far more than the median.
 time_cmds() {
 	local out=$1 c name cmd
 	: >"$out"
@@ -88,7 +91,7 @@ time_cmds() {
 		local args=()
 		for c in "${cmds[@]}"; do args+=(-n "${c%%|*}" "${c#*|}"); done
 		hyperfine -N -i --warmup 3 --runs "$runs" --style none --export-csv "$tmp/h.csv" "${args[@]}" >/dev/null
-		tail -n +2 "$tmp/h.csv" | cut -d, -f1-3 >"$out"
+		tail -n +2 "$tmp/h.csv" | awk -F, '{ print $1 "," $4 "," $3 }' >"$out"
 	else
 		for c in "${cmds[@]}"; do
 			name=${c%%|*} cmd=${c#*|}
@@ -141,7 +144,9 @@ for n in "${loads[@]}"; do
 done
 
 echo
-echo "mean wall time per run (ms), $runs runs; ratio = row / ss -Htn state listening"
+how="median"
+command -v hyperfine >/dev/null || how="mean"
+echo "$how wall time per run (ms), $runs runs; ratio = row / ss -Htn state listening"
 awk -F, '
 	{ t[$1","$2] = $3; sd[$1","$2] = $4; if (!($2 in seen)) { seen[$2] = 1; names[++k] = $2 }
 	  if (!($1 in sl)) { sl[$1] = 1; loads[++m] = $1 } }
