@@ -55,7 +55,12 @@ func (s *fdScanner) sockets(dir string, maxFDs int64, fn func(ino uint64) bool) 
 			if name[0] == '.' || name[0] == 0 {
 				continue
 			}
-			ino, ok := s.socketInode(fd, &name[0])
+			ino, ok, e := s.socketInode(fd, &name[0])
+			if e == unix.EACCES || e == unix.EPERM {
+				// The kernel checks access per process, not per
+				// descriptor: none of the others can be read either.
+				return nil
+			}
 			if ok && !fn(ino) {
 				return nil
 			}
@@ -64,24 +69,23 @@ func (s *fdScanner) sockets(dir string, maxFDs int64, fn func(ino uint64) bool) 
 }
 
 // socketInode reads the link name (NUL-terminated, in s.dents) in the
-// directory dirfd and parses "socket:[INODE]".
-func (s *fdScanner) socketInode(dirfd int, name *byte) (uint64, bool) {
+// directory dirfd and parses "socket:[INODE]"; e is readlinkat's error.
+func (s *fdScanner) socketInode(dirfd int, name *byte) (ino uint64, ok bool, e unix.Errno) {
 	r, _, e := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(name)),
 		uintptr(unsafe.Pointer(&s.link[0])), uintptr(len(s.link)), 0, 0)
 	n := int(r)
 	if e != 0 || n <= len("socket:[]") || n >= len(s.link) {
-		return 0, false
+		return 0, false, e
 	}
 	l := s.link[:n]
 	if string(l[:8]) != "socket:[" || l[n-1] != ']' || n-9 > 19 { // 19 digits always fit in a uint64
-		return 0, false
+		return 0, false, 0
 	}
-	var ino uint64
 	for _, c := range l[8 : n-1] {
 		if c < '0' || c > '9' {
-			return 0, false
+			return 0, false, 0
 		}
 		ino = ino*10 + uint64(c-'0')
 	}
-	return ino, true
+	return ino, true, 0
 }
