@@ -41,11 +41,21 @@ func probe(ctx context.Context, req Request) (Facts, error) {
 	if err := ctx.Err(); err != nil {
 		return f, err
 	}
-	if len(req.Owners) > 0 && f.ListenMethod != MethodBind {
-		findOwners(&f, req.Owners)
-	}
-	if req.SSHD && f.ListenMethod != MethodBind {
-		findSSHD(&f, req.PIDFiles)
+	if f.ListenMethod != MethodBind {
+		// sshd's daemons are read first: their sockets are looked for
+		// before any other process's.
+		var seeds *sshdSeeds
+		var first []int
+		if req.SSHD {
+			seeds = readSSHDSeeds(req.PIDFiles)
+			first = seeds.daemons()
+		}
+		if len(req.Owners) > 0 {
+			findOwners(&f, req.Owners, first)
+		}
+		if req.SSHD {
+			findSSHD(&f, seeds)
+		}
 	}
 	if req.Families && !req.Root.Image() {
 		f.HostFamilies = hostFamilies()

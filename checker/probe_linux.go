@@ -295,10 +295,18 @@ func parseProcAddr(s []byte) (Listener, bool) {
 	return Listener{Addr: addr, Port: int(port)}, true
 }
 
+// manyFDs is where a process counts as busy: findOwners reads it last.
+const manyFDs = 1000
+
 // findOwners looks up the owning process of the listeners on ports, by
-// socket inode in /proc/PID/fd, walking pids in numeric order and stopping
-// as soon as every inode is found.
-func findOwners(f *Facts, ports []int) {
+// socket inode in /proc/PID/fd. It looks at pid 1 first (systemd socket
+// activation), then at first (sshd's daemons, known from its PidFile and
+// its unit's cgroup), then at every other pid in numeric order, those
+// holding more than manyFDs descriptors last, and stops as soon as every
+// inode is found: a busy server's descriptors are read only when no other
+// process holds the sockets asked about. A socket several processes hold
+// gets the first of them in that order.
+func findOwners(f *Facts, ports []int, first []int) {
 	want := map[uint64][]int{} // inode -> listener indexes
 	for i, l := range f.Listeners {
 		if slices.Contains(ports, l.Port) && l.Inode != 0 {
@@ -318,31 +326,35 @@ func findOwners(f *Facts, ports []int) {
 		f.Notes = append(f.Notes, "owners unknown: "+err.Error())
 		return
 	}
-	denied := 0
-	for _, pid := range pids {
-		fdDir := "/proc/" + strconv.Itoa(pid) + "/fd"
-		d, err := os.Open(fdDir)
-		if err != nil {
-			if errors.Is(err, os.ErrPermission) {
-				denied++
+	order := make([]int, 0, len(pids))
+	if len(pids) > 0 && pids[0] == 1 {
+		order = append(order, 1)
+	}
+	first = slices.Clone(first)
+	slices.Sort(first)
+	first = slices.Compact(first)
+	for _, p := range first {
+		if p != 1 {
+			if _, ok := slices.BinarySearch(pids, p); ok {
+				order = append(order, p)
 			}
-			continue
 		}
-		names, _ := d.Readdirnames(-1)
-		d.Close()
+	}
+	others := len(order)
+	for _, p := range pids {
+		if _, ok := slices.BinarySearch(first, p); !ok && p != 1 {
+			order = append(order, p)
+		}
+	}
+	var sc fdScanner
+	denied := 0
+	var many []int // the busy processes, read last
+	visit := func(pid int, maxFDs int64) error {
 		comm := ""
-		for _, n := range names {
-			link, err := os.Readlink(fdDir + "/" + n)
-			if err != nil || !strings.HasPrefix(link, "socket:[") || !strings.HasSuffix(link, "]") {
-				continue
-			}
-			ino, err := strconv.ParseUint(link[len("socket:["):len(link)-1], 10, 64)
-			if err != nil {
-				continue
-			}
+		return sc.sockets("/proc/"+strconv.Itoa(pid)+"/fd", maxFDs, func(ino uint64) bool {
 			idx, ok := want[ino]
 			if !ok {
-				continue
+				return true
 			}
 			if comm == "" {
 				comm = "unknown"
@@ -354,9 +366,29 @@ func findOwners(f *Facts, ports []int) {
 				f.Listeners[i].PID, f.Listeners[i].Process = pid, comm
 			}
 			delete(want, ino)
-			if len(want) == 0 {
-				return
-			}
+			return len(want) > 0
+		})
+	}
+	for i, pid := range order {
+		maxFDs := int64(0)
+		if i >= others {
+			maxFDs = manyFDs
+		}
+		err := visit(pid, maxFDs)
+		if len(want) == 0 {
+			return
+		}
+		switch {
+		case err == errManyFDs:
+			many = append(many, pid)
+		case errors.Is(err, os.ErrPermission):
+			denied++
+		}
+	}
+	for _, pid := range many {
+		_ = visit(pid, 0)
+		if len(want) == 0 {
+			return
 		}
 	}
 	if denied > 0 {

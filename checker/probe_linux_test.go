@@ -334,7 +334,7 @@ func TestBindProbeV6Only(t *testing.T) {
 
 func TestOwnerUnknownWhenNotFound(t *testing.T) {
 	f := Facts{Listeners: []Listener{{Addr: netip.MustParseAddr("127.0.0.1"), Port: 1, Inode: 1<<40 + 7}, {Port: 2}}}
-	findOwners(&f, []int{1, 2})
+	findOwners(&f, []int{1, 2}, nil)
 	for _, l := range f.Listeners {
 		if l.PID != 0 || l.Process != "unknown" || l.Owner() != "unknown" {
 			t.Errorf("owner of %+v, want unknown", l)

@@ -14,4 +14,4 @@ func osListeners(f *Facts, method string) error {
 	return nil
 }
 
-func findOwners(f *Facts, ports []int) {}
+func findOwners(f *Facts, ports []int, first []int) {}

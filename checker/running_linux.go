@@ -11,24 +11,21 @@ import (
 // procDir is /proc; tests of the finder point it elsewhere.
 var procDir = "/proc"
 
-// findSSHD fills f.SSHD with the running sshd daemons: the owners named
-// sshd of the listeners already looked up, the pids in pidFiles (sshd's
-// PidFile) and in the ssh/sshd.service cgroups. Each one's listening
-// sockets get it as owner. It does not walk every process: an sshd with
-// PidFile none, outside those cgroups and not listening on a port asked
-// about is not found.
-func findSSHD(f *Facts, pidFiles []string) {
-	var pids []int
-	units := map[int]string{}
-	for _, l := range f.Listeners {
-		if l.Process == "sshd" && l.PID > 0 {
-			pids = append(pids, l.PID)
-		}
-	}
+// sshdSeeds are the pids sshd's PidFile and the ssh/sshd.service cgroups
+// name, read before the listeners' owners are looked up so that the sshd
+// daemons among them are looked at first.
+type sshdSeeds struct {
+	pids  []int
+	units map[int]string       // pid -> the unit whose cgroup holds it
+	procs map[int]*SSHDProcess // pid -> the daemon, nil when not one (read once)
+}
+
+func readSSHDSeeds(pidFiles []string) *sshdSeeds {
+	s := &sshdSeeds{units: map[int]string{}, procs: map[int]*SSHDProcess{}}
 	for _, pf := range pidFiles {
 		if b, err := os.ReadFile(pf); err == nil {
 			if p, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && p > 0 {
-				pids = append(pids, p)
+				s.pids = append(s.pids, p)
 			}
 		}
 	}
@@ -40,65 +37,88 @@ func findSSHD(f *Facts, pidFiles []string) {
 			}
 			for _, w := range strings.Fields(string(b)) {
 				if p, err := strconv.Atoi(w); err == nil && p > 0 {
-					pids = append(pids, p)
-					units[p] = unit
+					s.pids = append(s.pids, p)
+					s.units[p] = unit
 				}
 			}
 			break
 		}
 	}
-	addSSHD(f, pids, units)
+	return s
+}
+
+// daemons returns the seeds that are sshd daemons.
+func (s *sshdSeeds) daemons() []int {
+	var out []int
+	for _, pid := range s.pids {
+		if s.daemon(pid) != nil {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// daemon returns pid's daemon, or nil when pid is not an sshd daemon.
+func (s *sshdSeeds) daemon(pid int) *SSHDProcess {
+	if p, ok := s.procs[pid]; ok {
+		return p
+	}
+	var p *SSHDProcess
+	dir := procDir + "/" + strconv.Itoa(pid)
+	comm, err := os.ReadFile(dir + "/comm")
+	if err == nil && string(bytes.TrimSpace(comm)) == "sshd" {
+		if raw, err := os.ReadFile(dir + "/cmdline"); err == nil && len(raw) > 0 {
+			if argv, ok := daemonArgv(raw); ok {
+				p = &SSHDProcess{PID: pid, Argv: argv, Unit: s.units[pid]}
+			}
+		}
+	}
+	s.procs[pid] = p
+	return p
+}
+
+// findSSHD fills f.SSHD with the running sshd daemons: the owners named
+// sshd of the listeners already looked up and the seeds (sshd's PidFile,
+// the ssh/sshd.service cgroups). Each one's listening sockets get it as
+// owner. It does not walk every process: an sshd with PidFile none,
+// outside those cgroups and not listening on a port asked about is not
+// found.
+func findSSHD(f *Facts, s *sshdSeeds) {
+	var pids []int
+	for _, l := range f.Listeners {
+		if l.Process == "sshd" && l.PID > 0 {
+			pids = append(pids, l.PID)
+		}
+	}
+	pids = append(pids, s.pids...)
+	addSSHD(f, pids, s)
 }
 
 // addSSHD records the sshd daemons among pids.
-func addSSHD(f *Facts, pids []int, units map[int]string) {
+func addSSHD(f *Facts, pids []int, s *sshdSeeds) {
 	slices.Sort(pids)
 	pids = slices.Compact(pids)
+	var sc fdScanner
 	for _, pid := range pids {
-		dir := procDir + "/" + strconv.Itoa(pid)
-		comm, err := os.ReadFile(dir + "/comm")
-		if err != nil || string(bytes.TrimSpace(comm)) != "sshd" {
+		p := s.daemon(pid)
+		if p == nil || slices.ContainsFunc(f.SSHD, func(q SSHDProcess) bool { return q.PID == pid }) {
 			continue
 		}
-		raw, err := os.ReadFile(dir + "/cmdline")
-		if err != nil || len(raw) == 0 {
-			continue
-		}
-		argv, ok := daemonArgv(raw)
-		if !ok {
-			continue
-		}
-		if slices.ContainsFunc(f.SSHD, func(p SSHDProcess) bool { return p.PID == pid }) {
-			continue
-		}
-		f.SSHD = append(f.SSHD, SSHDProcess{PID: pid, Argv: argv, Unit: units[pid]})
-		markSockets(f, pid, dir+"/fd")
+		f.SSHD = append(f.SSHD, *p)
+		markSockets(f, pid, procDir+"/"+strconv.Itoa(pid)+"/fd", &sc)
 	}
 }
 
 // markSockets makes pid the owner of the listeners whose socket it holds.
-func markSockets(f *Facts, pid int, fdDir string) {
-	d, err := os.Open(fdDir)
-	if err != nil {
-		return
-	}
-	names, _ := d.Readdirnames(-1)
-	d.Close()
-	for _, n := range names {
-		link, err := os.Readlink(fdDir + "/" + n)
-		if err != nil || !strings.HasPrefix(link, "socket:[") {
-			continue
-		}
-		ino, err := strconv.ParseUint(strings.TrimSuffix(link[len("socket:["):], "]"), 10, 64)
-		if err != nil {
-			continue
-		}
+func markSockets(f *Facts, pid int, fdDir string, sc *fdScanner) {
+	_ = sc.sockets(fdDir, 0, func(ino uint64) bool {
 		for i := range f.Listeners {
 			if l := &f.Listeners[i]; l.Inode == ino && (l.PID == 0 || l.Process != "systemd") {
 				l.PID, l.Process = pid, "sshd"
 			}
 		}
-	}
+		return true
+	})
 }
 
 // daemonArgv returns the command line of an sshd daemon from its

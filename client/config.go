@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	sshconfig "github.com/kevinburke/ssh_config"
 
@@ -22,7 +23,7 @@ const maxDepth = 16
 
 // keywordRE matches what can be an ssh_config keyword: every one is made
 // of ASCII letters and digits. Anything else ssh refuses.
-var keywordRE = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+var keywordRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9]+$`) })
 
 // Options say where a configuration is read from.
 type Options struct {
@@ -126,7 +127,7 @@ func (c *Config) load(name string, depth int) (*File, error) {
 		if l.SyntaxErr != "" {
 			return nil, fmt.Errorf("%s line %d: %s", name, l.Num, l.SyntaxErr)
 		}
-		if !keywordRE.MatchString(l.Keyword) {
+		if !keywordRE().MatchString(l.Keyword) {
 			return nil, fmt.Errorf("%s: line %d: Bad configuration option: %s", name, l.Num, l.Keyword)
 		}
 		if len(l.Args) == 0 {

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Fail2ban is fail2ban's jails that guard an old port.
@@ -87,7 +88,7 @@ func iniTrue(s string) bool {
 	return false
 }
 
-var inlineComment = regexp.MustCompile(`\s;.*$`)
+var inlineComment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s;.*$`) })
 
 // parse reads one file the way Python's configparser does with
 // fail2ban's settings: [section] headers, "key = value" or "key: value",
@@ -109,7 +110,7 @@ func (f *iniFile) parse(name, text string) {
 		}
 		if (l[0] == ' ' || l[0] == '\t') && lastKey != "" && sec != "" {
 			v := f.sections[sec][lastKey]
-			v.val += "\n" + inlineComment.ReplaceAllString(t, "")
+			v.val += "\n" + inlineComment().ReplaceAllString(t, "")
 			f.sections[sec][lastKey] = v
 			continue
 		}
@@ -130,7 +131,7 @@ func (f *iniFile) parse(name, text string) {
 			continue
 		}
 		k = strings.ToLower(strings.TrimSpace(k))
-		v = strings.TrimSpace(inlineComment.ReplaceAllString(v, ""))
+		v = strings.TrimSpace(inlineComment().ReplaceAllString(v, ""))
 		if old, ok := f.sections[sec][k]; ok && !strings.HasPrefix(k, "known/") {
 			f.sections[sec]["known/"+k] = old
 		}
@@ -147,7 +148,7 @@ func cutFirst(s, seps string) (string, string, bool) {
 	return s[:i], s[i+1:], true
 }
 
-var interp = regexp.MustCompile(`%\(([^)]+)\)s`)
+var interp = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`%\(([^)]+)\)s`) })
 
 // get returns sec's key (or DEFAULT's), with %(name)s interpolated from
 // the same section, then DEFAULT; __name__ is the section name.
@@ -159,8 +160,8 @@ func (f *iniFile) get(sec, key string, depth int) (iniValue, bool) {
 	if !ok || depth > 10 {
 		return v, ok
 	}
-	v.val = interp.ReplaceAllStringFunc(v.val, func(m string) string {
-		name := strings.ToLower(interp.FindStringSubmatch(m)[1])
+	v.val = interp().ReplaceAllStringFunc(v.val, func(m string) string {
+		name := strings.ToLower(interp().FindStringSubmatch(m)[1])
 		if name == "__name__" {
 			return sec
 		}

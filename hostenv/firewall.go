@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Firewall kinds.
@@ -322,7 +323,7 @@ func (d *detector) iptables() *IPTables {
 	return ipt
 }
 
-var dportRE = regexp.MustCompile(`(--dports?|--destination-ports?)\s+(\S+)`)
+var dportRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(--dports?|--destination-ports?)\s+(\S+)`) })
 
 func (d *detector) iptablesFile(name, cmd string, b []byte) IPTablesFile {
 	f := IPTablesFile{File: name, Command: cmd, Rules: []IPTablesRule{}}
@@ -344,7 +345,7 @@ func (d *detector) iptablesFile(name, cmd string, b []byte) IPTablesFile {
 			if isFinalDrop(spec) {
 				f.Filters = true
 			}
-			m := dportRE.FindStringSubmatchIndex(spec)
+			m := dportRE().FindStringSubmatchIndex(spec)
 			if m == nil || !strings.Contains(spec, "-j ACCEPT") {
 				continue
 			}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // jsonPortMark stands for the new port in NftRule.JSON.
@@ -42,10 +43,12 @@ func (d *detector) nft() *Nft {
 }
 
 var (
-	nftTableRE = regexp.MustCompile(`^\s*table\s+(?:(ip|ip6|inet|arp|bridge|netdev)\s+)?(\S+)\s*\{`)
-	nftChainRE = regexp.MustCompile(`^\s*chain\s+(\S+)\s*\{`)
-	nftDport   = regexp.MustCompile(`\b(tcp|th)\s+dport\s+(\{[^}]*\}|\S+)`)
-	nftInclude = regexp.MustCompile(`^\s*include\s+"([^"]+)"`)
+	nftTableRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^\s*table\s+(?:(ip|ip6|inet|arp|bridge|netdev)\s+)?(\S+)\s*\{`)
+	})
+	nftChainRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*chain\s+(\S+)\s*\{`) })
+	nftDport   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(tcp|th)\s+dport\s+(\{[^}]*\}|\S+)`) })
+	nftInclude = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*include\s+"([^"]+)"`) })
 )
 
 // nftFile reads a ruleset file and the files it includes, looking for the
@@ -66,7 +69,7 @@ func (d *detector) nftFile(n *Nft, name string, depth int) {
 		if c := strings.IndexByte(l, '#'); c >= 0 {
 			l = l[:c]
 		}
-		if m := nftInclude.FindStringSubmatch(l); m != nil {
+		if m := nftInclude().FindStringSubmatch(l); m != nil {
 			inc := strings.TrimPrefix(m[1], "/")
 			if strings.ContainsAny(inc, "*?[") {
 				for _, g := range d.glob(path.Dir(inc), "") {
@@ -79,13 +82,13 @@ func (d *detector) nftFile(n *Nft, name string, depth int) {
 			}
 			continue
 		}
-		if m := nftTableRE.FindStringSubmatch(l); m != nil && depthBr == 0 {
+		if m := nftTableRE().FindStringSubmatch(l); m != nil && depthBr == 0 {
 			family, table = m[1], m[2]
 			if family == "" {
 				family = "ip"
 			}
 		}
-		if m := nftChainRE.FindStringSubmatch(l); m != nil && depthBr == 1 {
+		if m := nftChainRE().FindStringSubmatch(l); m != nil && depthBr == 1 {
 			chain, input = m[1], false
 		}
 		depthBr += strings.Count(l, "{") - strings.Count(l, "}")
@@ -115,7 +118,7 @@ func (d *detector) nftFile(n *Nft, name string, depth int) {
 		if t == "drop" || t == "reject" || strings.HasPrefix(t, "reject ") || strings.HasSuffix(t, "counter drop") {
 			n.Filters = true
 		}
-		m := nftDport.FindStringSubmatchIndex(l)
+		m := nftDport().FindStringSubmatchIndex(l)
 		if m == nil || !strings.Contains(l, "accept") {
 			continue
 		}
@@ -142,7 +145,7 @@ func indexOf(f []string, s string) int {
 // indentation.
 func (r NftRule) FileLine(port int) string {
 	raw := r.At.Text
-	m := nftDport.FindStringSubmatchIndex(raw)
+	m := nftDport().FindStringSubmatchIndex(raw)
 	if m == nil {
 		return raw
 	}

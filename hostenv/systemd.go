@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sshport/sshport/checker"
 )
@@ -199,7 +200,7 @@ func (d *detector) execStart(s *Systemd) {
 	var args []string
 	var from []Location
 	for _, w := range words {
-		if m := varRE.FindStringSubmatch(w); m != nil && m[0] == w {
+		if m := varRE().FindStringSubmatch(w); m != nil && m[0] == w {
 			name := m[1] + m[2]
 			for _, x := range strings.Fields(envVal[name]) {
 				args = append(args, x)
@@ -246,7 +247,7 @@ func (d *detector) execStart(s *Systemd) {
 	}
 }
 
-var varRE = regexp.MustCompile(`\$(?:\{(\w+)\}|(\w+))`)
+var varRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$(?:\{(\w+)\}|(\w+))`) })
 
 // splitWords splits a unit value into words: white space separates,
 // double and single quotes group.

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # bench.sh: time `sshport check` as a whole process against `ss -Htn state
 # listening`, `ss -Hltn` and `sshd -T`, while a helper holds 0, 10,000 and
-# 50,000 established loopback connections, and print the ratios.
+# 50,000 established loopback connections, and print the ratios. A real
+# sshd listens on the configuration's port (127.0.0.1:21022), started after
+# the helpers so that its pid is higher than theirs: check looks up the
+# owner of that socket, the case where reading every process's descriptors
+# in pid order would read the helpers' 2 x LOAD first.
 #
 # Usage: scripts/bench.sh [LOADS...]        (default: 0 10000 50000)
 # Env:   RUNS (default 30), SSHPORT (default /tmp/sshport, built here),
 #        BIGCONFIG_MB (default 100; 0 skips): the size of the generated
 #        config whose peak memory scripts/bigconfig.sh prints at the end.
+#        PIDFILE=none to run that sshd with PidFile none (sshport then finds
+#        it only by walking /proc in pid order, the helpers first).
 # Needs: go, ss (iproute2), sshd (openssh-server), ssh-keygen; hyperfine if
 # installed (Debian package hyperfine), else a plain timing loop. Run as root
 # (it raises the open-file limit). Connections are on 127.0.0.1 only and the
@@ -49,9 +55,16 @@ CGO_ENABLED=0 go build -o "$tmp/listprobe" ./scripts/listprobe
 go build -o "$tmp/connhold" ./scripts/connhold
 
 cfg=$tmp/sshd_config
-printf 'Port 20022\n' >"$cfg"
+port=21022
+pidfile=$tmp/sshd.pid
+[ "${PIDFILE:-}" = none ] && pidfile=none
+printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s\nUsePAM no\n' "$port" "$tmp/hostkey" "$pidfile" >"$cfg"
 ssh-keygen -q -t ed25519 -N '' -f "$tmp/hostkey"
 mkdir -p /run/sshd
+if ss -Hltn "sport = :$port" | grep -q .; then
+	echo "bench.sh: port $port is in use already" >&2
+	exit 2
+fi
 
 # name|command pairs; the first is the reference for the ratios.
 cmds=("ss-state-listening|ss -Htn state listening"
@@ -62,14 +75,17 @@ set +e
 out=$("$SSHPORT" check --config "$cfg" 2>&1)
 rc=$?
 set -e
-if [ "$rc" -le 1 ] && grep -q 20022 <<<"$out"; then
+if [ "$rc" -le 1 ] && grep -q "$port" <<<"$out"; then
 	cmds+=("sshport-check|$SSHPORT check --config $cfg")
 else
-	echo "note: '$SSHPORT check --config FILE' exits $rc without naming port 20022 (no check command yet?): its rows are skipped" >&2
+	echo "note: '$SSHPORT check --config FILE' exits $rc without naming port $port (no check command yet?): its rows are skipped" >&2
 fi
 cmds+=("standin-netlink|$tmp/listprobe -method netlink" "standin-proc|$tmp/listprobe -method proc")
 
-# time_cmds OUT.csv: mean and stddev in seconds per name, as "name,mean,stddev".
+# time_cmds OUT.csv: median (hyperfine; a plain loop gives the mean) and
+# stddev in seconds per name, as "name,time,stddev". The median, because
+# the machines this runs on are shared: a few runs slowed by a neighbour
+# move the mean far more than the median.
 time_cmds() {
 	local out=$1 c name cmd
 	: >"$out"
@@ -77,7 +93,7 @@ time_cmds() {
 		local args=()
 		for c in "${cmds[@]}"; do args+=(-n "${c%%|*}" "${c#*|}"); done
 		hyperfine -N -i --warmup 3 --runs "$runs" --style none --export-csv "$tmp/h.csv" "${args[@]}" >/dev/null
-		tail -n +2 "$tmp/h.csv" | cut -d, -f1-3 >"$out"
+		tail -n +2 "$tmp/h.csv" | awk -F, '{ print $1 "," $4 "," $3 }' >"$out"
 	else
 		for c in "${cmds[@]}"; do
 			name=${c%%|*} cmd=${c#*|}
@@ -112,16 +128,27 @@ for n in "${loads[@]}"; do
 			sleep 0.2
 		done
 	done
-	echo "  $(ss -Htn state established | wc -l) established sockets, $i helper(s)" >&2
+	"$SSHD" -D -f "$cfg" 2>"$tmp/sshd.log" &
+	sshd_pid=$!
+	holder="$holder $sshd_pid"
+	until ss -Hltn "sport = :$port" | grep -q .; do
+		kill -0 "$sshd_pid" 2>/dev/null || { echo "bench.sh: sshd failed: $(cat "$tmp/sshd.log")" >&2; exit 2; }
+		sleep 0.1
+	done
+	echo "  $(ss -Htn state established | wc -l) established sockets, $i helper(s) (pids ${holders[*]}), sshd pid $sshd_pid (PidFile $pidfile)" >&2
+	"$SSHPORT" check --config "$cfg" | grep -E 'listening sockets|running|pid' >&2 || true
 	time_cmds "$tmp/t.$n"
 	exec 9>&-
+	kill "$sshd_pid" 2>/dev/null || true
 	wait ${holder} || true
 	holder=
 	while IFS=, read -r name mean sd; do echo "$n,$name,$mean,$sd" >>"$summary"; done <"$tmp/t.$n"
 done
 
 echo
-echo "mean wall time per run (ms), $runs runs; ratio = row / ss -Htn state listening"
+how="median"
+command -v hyperfine >/dev/null || how="mean"
+echo "$how wall time per run (ms), $runs runs; ratio = row / ss -Htn state listening"
 awk -F, '
 	{ t[$1","$2] = $3; sd[$1","$2] = $4; if (!($2 in seen)) { seen[$2] = 1; names[++k] = $2 }
 	  if (!($1 in sl)) { sl[$1] = 1; loads[++m] = $1 } }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -251,7 +252,7 @@ func (ed *editor) ports(c *Config, ports []int) error {
 }
 
 // portComment finds the stock "#Port 22" comment.
-var portComment = regexp.MustCompile(`^[ \t]*#[ \t]*[Pp]ort[ \t=]+[0-9]+[ \t]*\r?\n?$`)
+var portComment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[ \t]*#[ \t]*[Pp]ort[ \t=]+[0-9]+[ \t]*\r?\n?$`) })
 
 // insertPorts adds Port lines to the main file when none exists.
 func (ed *editor) insertPorts(c *Config, ports []int) error {
@@ -271,7 +272,7 @@ func (ed *editor) insertPorts(c *Config, ports []int) error {
 		if strings.EqualFold(l.Keyword, "match") {
 			break
 		}
-		if portComment.Match(l.Raw) {
+		if portComment().Match(l.Raw) {
 			anchor = l
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // assumedNote ends a warning that depends on a release sshport assumed.
@@ -70,14 +71,14 @@ func NewestOpenSSH() string { return releaseNames[len(releaseNames)-1] }
 // OpenSSHReleases lists the releases sshport judges for, oldest first.
 func OpenSSHReleases() []string { return append([]string(nil), releaseNames[:]...) }
 
-var versionRe = regexp.MustCompile(`^(?:\d+:)?(\d+)\.(\d+)`)
+var versionRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:\d+:)?(\d+)\.(\d+)`) })
 
 // releaseFor maps a version ("9.2p1", "1:9.2p1-2", "9.3_p2-r0", "10.0")
 // to a release of the tables: the same one, else the newest older one
 // (a release between two known ones); a version older than the oldest
 // known maps to the oldest, one newer than the newest to the newest.
 func releaseFor(v string) (int, bool) {
-	m := versionRe.FindStringSubmatch(strings.TrimPrefix(strings.TrimSpace(v), "OpenSSH_"))
+	m := versionRe().FindStringSubmatch(strings.TrimPrefix(strings.TrimSpace(v), "OpenSSH_"))
 	if m == nil {
 		return 0, false
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sshport/sshport/checker"
 	"github.com/sshport/sshport/hostenv"
@@ -493,15 +494,15 @@ func pidNone(pidFile string) string {
 
 // execPortRE finds -p N, -pN, -o Port=N in an ExecStart line or an
 // EnvironmentFile assignment (SSHD_OPTS="-p 22").
-var execPortRE = regexp.MustCompile(`(^|[\s"'=])(-p\s*|-o\s*Port=)(\d+)`)
+var execPortRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(^|[\s"'=])(-p\s*|-o\s*Port=)(\d+)`) })
 
 // execPort: the unit's -p replaces every Port line, so the unit changes.
 func (b *stepBuilder) execPort() {
 	sd := b.f.Host.Systemd
 	at := sd.ExecPortAt
 	first := true
-	newLine := execPortRE.ReplaceAllStringFunc(at.Text, func(m string) string {
-		sub := execPortRE.FindStringSubmatch(m)
+	newLine := execPortRE().ReplaceAllStringFunc(at.Text, func(m string) string {
+		sub := execPortRE().FindStringSubmatch(m)
 		p, _ := strconv.Atoi(sub[3])
 		if !slices.Contains(b.dropped, p) {
 			return m
@@ -513,7 +514,7 @@ func (b *stepBuilder) execPort() {
 		return ""
 	})
 	if b.f.Phase == PhaseKeepOld && !slices.Contains(sd.ExecPorts, b.f.New) {
-		locs := execPortRE.FindAllStringIndex(newLine, -1)
+		locs := execPortRE().FindAllStringIndex(newLine, -1)
 		if len(locs) > 0 {
 			last := locs[len(locs)-1][1]
 			newLine = newLine[:last] + " -p " + strconv.Itoa(b.f.New) + newLine[last:]
