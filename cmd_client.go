@@ -184,6 +184,12 @@ func runClient(c *cli.Context, e *env) error {
 	}
 	if rep.Changed && c.Bool("apply") {
 		ao := suggest.ApplyOptions{Root: live, BackupSuffix: c.String("backup-suffix"), IncludeGlobs: cfg.IncludePatterns()}
+		if !system {
+			// A backup that ssh would read through an Include glob goes
+			// to a hidden directory beside the file, which the user can
+			// write (the system default, /var/backups/sshport, is root's).
+			ao.FallbackDir = filepath.Join(filepath.Dir(file), ".sshport-backups")
+		}
 		ssh, _ := exec.LookPath("ssh")
 		switch {
 		case plan.Action == client.ActionNone:

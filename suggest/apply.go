@@ -46,9 +46,15 @@ type ApplyOptions struct {
 	// the file's own path ("/var/backups/sshport/etc/ssh/sshd_config" +
 	// suffix). When "", a backup goes beside its file unless an Include
 	// glob would make sshd read it there ("Include sshd_config.d/*"); then
-	// it goes under DefaultBackupDir. Directories are created mode 0700
+	// it goes under FallbackDir. Directories are created mode 0700
 	// from the backup directory down; its missing parents mode 0755.
 	BackupDir string
+
+	// FallbackDir is the backup directory used when BackupDir is "" and a
+	// backup beside its file would be read through an Include glob (an
+	// absolute path inside Root); "" means DefaultBackupDir. The client
+	// command gives one in the user's ~/.ssh, which a user can write.
+	FallbackDir string
 
 	// IncludeGlobs are the Include patterns of the configuration as sshd
 	// names them (relative ones are taken below /etc/ssh, as sshd does).
@@ -204,6 +210,9 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 	}
 	if opts.BackupDir != "" && !path.IsAbs(opts.BackupDir) {
 		return nil, fmt.Errorf("backup directory %q: not an absolute path", opts.BackupDir)
+	}
+	if opts.FallbackDir != "" && !path.IsAbs(opts.FallbackDir) {
+		return nil, fmt.Errorf("backup directory %q: not an absolute path", opts.FallbackDir)
 	}
 
 	var targets []*target

@@ -27,6 +27,9 @@ func backupDirOf(opts ApplyOptions) string {
 	if opts.BackupDir != "" {
 		return opts.BackupDir
 	}
+	if opts.FallbackDir != "" {
+		return opts.FallbackDir
+	}
 	return DefaultBackupDir
 }
 

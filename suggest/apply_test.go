@@ -1220,3 +1220,39 @@ func TestApplyBackupDirModes(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyFallbackDir: with FallbackDir, a backup sshd (or ssh) would read
+// beside its file goes there, at the file's own path; one it would not read
+// stays beside its file.
+func TestApplyFallbackDir(t *testing.T) {
+	root := t.TempDir()
+	changes := twoFiles()
+	writeTree(t, root, changes)
+	res, err := Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow,
+		IncludeGlobs: []string{"sshd_config.d/*"}, FallbackDir: "/home/u/.ssh/.sshport-backups"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{
+		mainPath + fixedSuffix: true, // beside: no glob reads it
+		"/home/u/.ssh/.sshport-backups" + dropinPath + fixedSuffix: true,
+	}
+	for _, b := range res.Backups {
+		if !want[b] {
+			t.Errorf("backup %s, want one of %v", b, want)
+		}
+		if _, err := os.Stat(host(root, b)); err != nil {
+			t.Error(err)
+		}
+	}
+	if len(res.Backups) != 2 {
+		t.Errorf("backups %v", res.Backups)
+	}
+	if _, err := os.Stat(host(root, DefaultBackupDir)); err == nil {
+		t.Errorf("%s was created although FallbackDir was given", DefaultBackupDir)
+	}
+	_, err = Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), FallbackDir: "rel"})
+	if err == nil || !strings.Contains(err.Error(), "not an absolute path") {
+		t.Errorf("relative FallbackDir: %v", err)
+	}
+}
