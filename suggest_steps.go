@@ -73,9 +73,8 @@ func stepFacts(c *cli.Context, t target, cfg *sshcfg.Config, r *suggestReport, f
 		f.Reserve = true
 	}
 	// Live, hostenv may run `nft -j list ruleset` and `semanage port -l`.
+	// What starts sshd it reads with checker.ReadService, as check does.
 	f.Host = hostenv.Detect(c.Context, t.root, hostenv.Options{Live: !t.image, OldPorts: r.Previous, NewPort: r.Port})
-	// What starts sshd is read once, the way check reports it.
-	f.Host.Systemd = f.Host.Systemd.WithService(t.root, checker.ReadService(t.root))
 	return f
 }
 

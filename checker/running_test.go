@@ -213,3 +213,24 @@ func TestFamilyFindings(t *testing.T) {
 		}
 	}
 }
+
+func TestSSHDArgPort(t *testing.T) {
+	for _, c := range []struct {
+		a    SSHDArg
+		want int
+		ok   bool
+	}{
+		{SSHDArg{Flag: "p", Value: "2200"}, 2200, true},
+		{SSHDArg{Flag: "p", Value: "x"}, 0, false},
+		{SSHDArg{Flag: "p", Value: "70000"}, 0, false},
+		{SSHDArg{Flag: "o", Value: "Port=2022"}, 2022, true},
+		{SSHDArg{Flag: "o", Value: "port 2023"}, 2023, true},
+		{SSHDArg{Flag: "o", Value: "PasswordAuthentication=no"}, 0, false},
+		{SSHDArg{Flag: "o", Value: "ListenAddress=0.0.0.0:22"}, 0, false},
+		{SSHDArg{Flag: "f", Value: "22"}, 0, false},
+	} {
+		if got, ok := c.a.Port(); got != c.want || ok != c.ok {
+			t.Errorf("%v.Port() = %d, %v; want %d, %v", c.a, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -52,6 +52,10 @@ type ServiceFacts struct {
 	// ExecStart is the command line systemd runs, as written (after
 	// drop-ins), with the file and line it comes from.
 	ExecStart *Setting `json:"exec_start,omitempty"`
+	// KillMode is the service's KillMode= ("process" on Debian and
+	// Fedora: stopping the service leaves the sessions running); "" when
+	// unset (systemd's default, control-group).
+	KillMode string `json:"kill_mode,omitempty"`
 	// EnvironmentFiles are the files the service reads variables from, as
 	// written ("-" prefix removed), whether they exist or not.
 	EnvironmentFiles []string `json:"environment_files"`
@@ -123,6 +127,28 @@ type SSHDArg struct {
 
 // String gives "-p 2222".
 func (a SSHDArg) String() string { return "-" + a.Flag + " " + a.Value }
+
+// Port returns the port a -p N or -o Port=N (also "-o Port N") option
+// gives sshd, and whether a is such an option.
+func (a SSHDArg) Port() (int, bool) {
+	v := a.Value
+	switch a.Flag {
+	case "p":
+	case "o":
+		f := strings.FieldsFunc(v, func(r rune) bool { return r == '=' || r == ' ' || r == '\t' })
+		if len(f) != 2 || !strings.EqualFold(f[0], "port") {
+			return 0, false
+		}
+		v = f[1]
+	default:
+		return 0, false
+	}
+	p, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || p < 1 || p > 65535 {
+		return 0, false
+	}
+	return p, true
+}
 
 // Ports returns the -p ports of the service's command line.
 func (s *ServiceFacts) Ports() []SSHDArg {
@@ -552,6 +578,9 @@ func ReadService(fsys fs.FS) *ServiceFacts {
 		s.Notes = append(s.Notes, svc.notes...)
 		if !svc.masked {
 			s.ServiceEnabled = enabled(ix, svc, "multi-user.target")
+			if o, ok := svc.last("Service", "KillMode"); ok {
+				s.KillMode = strings.TrimSpace(o.value)
+			}
 			if es := svc.values("Service", "ExecStart"); len(es) > 0 {
 				e := es[len(es)-1]
 				s.ExecStart = &Setting{Value: e.value, File: e.file, Line: e.line}

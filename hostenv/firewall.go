@@ -398,3 +398,36 @@ func quoteWords(words []string) string {
 // SplitWords splits a line into words as a shell or a unit file would:
 // white space separates, double and single quotes group.
 func SplitWords(s string) []string { return splitWords(s) }
+
+// splitWords splits a unit value into words: white space separates,
+// double and single quotes group.
+func splitWords(s string) []string {
+	var out []string
+	var cur strings.Builder
+	in := false
+	var q byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case q != 0 && c == q:
+			q = 0
+		case q != 0:
+			cur.WriteByte(c)
+		case c == '"' || c == '\'':
+			q, in = c, true
+		case c == ' ' || c == '\t':
+			if in {
+				out = append(out, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteByte(c)
+			in = true
+		}
+	}
+	if in {
+		out = append(out, cur.String())
+	}
+	return out
+}

@@ -135,16 +135,19 @@ func TestExecStart(t *testing.T) {
 }
 
 func TestSystemdUnits(t *testing.T) {
+	// An empty unit file is a masked unit to systemd: the stubs say
+	// something.
+	const unitStub = "[Unit]\nDescription=stub\n"
 	tests := []struct {
 		name          string
 		files         map[string]string
 		service, sock string
 		enabled, gen  bool
 	}{
-		{"debian 12: socket disabled", map[string]string{"lib/systemd/system/ssh.service": "", "lib/systemd/system/ssh.socket": ""}, "ssh.service", "ssh.socket", false, false},
-		{"ubuntu 24.04", map[string]string{"usr/lib/systemd/system/ssh.service": "", "usr/lib/systemd/system/ssh.socket": "",
+		{"debian 12: socket disabled", map[string]string{"lib/systemd/system/ssh.service": unitStub, "lib/systemd/system/ssh.socket": unitStub}, "ssh.service", "ssh.socket", false, false},
+		{"ubuntu 24.04", map[string]string{"usr/lib/systemd/system/ssh.service": unitStub, "usr/lib/systemd/system/ssh.socket": unitStub,
 			"etc/systemd/system/sockets.target.wants/ssh.socket": "", "usr/lib/systemd/system-generators/sshd-socket-generator": ""}, "ssh.service", "ssh.socket", true, true},
-		{"rhel: sshd.socket enabled", map[string]string{"usr/lib/systemd/system/sshd.service": "", "usr/lib/systemd/system/sshd.socket": "",
+		{"rhel: sshd.socket enabled", map[string]string{"usr/lib/systemd/system/sshd.service": unitStub, "usr/lib/systemd/system/sshd.socket": unitStub,
 			"etc/systemd/system/sockets.target.wants/sshd.socket": ""}, "sshd.service", "sshd.socket", true, false},
 		{"no sshd unit", map[string]string{"usr/lib/systemd/system/cron.service": ""}, "", "", false, false},
 	}

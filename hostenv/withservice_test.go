@@ -22,7 +22,7 @@ func TestWithService(t *testing.T) {
 		{name: "nil keeps Detect's", svc: nil, want: base},
 		{name: "no systemd unit keeps Detect's", svc: &checker.ServiceFacts{Manager: "rc.conf"}, want: base},
 		{name: "check's reading wins", svc: &checker.ServiceFacts{
-			Manager: "systemd", Service: "ssh.service", Socket: "ssh.socket",
+			Manager: "systemd", Service: "ssh.service", Socket: "ssh.socket", KillMode: "process",
 			SocketEnabled: true, SocketMasked: true, SocketActive: false, // masked: sshd binds
 			ConfigFile: "/etc/ssh/alt_config",
 			Args: []checker.SSHDArg{
@@ -32,13 +32,13 @@ func TestWithService(t *testing.T) {
 		}, want: Systemd{Present: true, Service: "ssh.service", Socket: "ssh.socket", SocketEnabled: false, Generator: false,
 			ExecPorts: []int{2200}, ExecConfig: "/etc/ssh/alt_config", KillModeProcess: true,
 			ExecPortAt: Location{File: "/etc/systemd/system/ssh.service.d/port.conf", Line: 3, Text: "ExecStart=/usr/sbin/sshd -D -p 2200 -f /etc/ssh/alt_config"}}},
-		{name: "generator followed", svc: &checker.ServiceFacts{Manager: "systemd", Service: "ssh.service", Socket: "ssh.socket",
+		{name: "generator followed", svc: &checker.ServiceFacts{Manager: "systemd", Service: "ssh.service", Socket: "ssh.socket", KillMode: "process",
 			SocketEnabled: true, SocketActive: true, Generator: true, SocketFollowsConfig: true},
 			want: Systemd{Present: true, Service: "ssh.service", Socket: "ssh.socket", SocketEnabled: true, Generator: true, ExecPorts: []int{}, KillModeProcess: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := base.WithService(fsys, tc.svc)
+			got := base.withService(fsys, tc.svc)
 			if !slices.Equal(got.ExecPorts, tc.want.ExecPorts) {
 				t.Errorf("ExecPorts = %v, want %v", got.ExecPorts, tc.want.ExecPorts)
 			}
