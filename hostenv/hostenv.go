@@ -10,8 +10,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-
-	"github.com/sshport/sshport/checker"
 )
 
 // Facts is what Detect found around sshd.
@@ -37,9 +35,6 @@ type Options struct {
 	// Runner runs the few live commands; nil uses os/exec. Never used
 	// unless Live.
 	Runner Runner
-	// Service is how the system starts sshd, when the caller has read it
-	// already (checker.ReadService of the same fsys); nil: Detect reads it.
-	Service *checker.ServiceFacts
 }
 
 // Runner runs a command of the live system and returns its standard output.

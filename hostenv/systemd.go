@@ -71,11 +71,7 @@ func (d *detector) systemd() Systemd {
 			}
 		}
 	}
-	svc := d.o.Service
-	if svc == nil {
-		svc = checker.ReadService(d.fsys)
-	}
-	return s.withService(d.fsys, svc)
+	return s.withService(d.fsys, checker.ReadService(d.fsys))
 }
 
 // withService fills s with sshd's units as checker.ReadService read them
