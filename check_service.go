@@ -462,15 +462,17 @@ func onOff(b bool, yes, no string) string {
 }
 
 // pidFiles returns where the configuration's sshd writes its pid: its
-// PidFile, or the usual defaults.
+// PidFile (a relative one from /, sshd's working directory by then), none
+// for "PidFile none", or the usual defaults.
 func pidFiles(cfg *sshcfg.Config) []string {
-	for d := range cfg.Directives() {
-		if d.Key == "pidfile" && d.Active && len(d.Line().Args) > 0 {
-			if v := d.Line().Args[0].Text; v != "none" && strings.HasPrefix(v, "/") {
-				return []string{v}
-			}
-			return nil
-		}
+	switch pf := pidFile(cfg); {
+	case pf == "":
+		return []string{"/run/sshd.pid", "/var/run/sshd.pid"}
+	case pf == "none":
+		return nil
+	case !strings.HasPrefix(pf, "/"):
+		return []string{"/" + pf}
+	default:
+		return []string{pf}
 	}
-	return []string{"/run/sshd.pid", "/var/run/sshd.pid"}
 }

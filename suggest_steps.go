@@ -151,21 +151,13 @@ func (e *env) staleSSHDPorts(c *cli.Context, cfg *sshcfg.Config, configured []in
 // when there is none). "PidFile none" is none, not a file named "none" in
 // sshport's working directory.
 func sshdPID(cfg *sshcfg.Config) int {
-	pf := pidFile(cfg)
-	switch {
-	case pf == "":
-		pf = "/run/sshd.pid"
-	case pf == "none":
-		return 0 // sshd writes no pid file
-	case !strings.HasPrefix(pf, "/"):
-		pf = "/" + pf // sshd has made / its working directory by then
+	for _, pf := range pidFiles(cfg) {
+		if b, err := os.ReadFile(pf); err == nil {
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			return pid
+		}
 	}
-	b, err := os.ReadFile(pf)
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	return pid
+	return 0
 }
 
 // finishNotInEffect refuses phase 2 (--finish, or plain suggest keeping a
