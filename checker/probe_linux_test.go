@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sshport/sshport/internal/rootfs"
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 )
 
 func hasIPv6(t *testing.T) bool {
@@ -385,7 +385,7 @@ func TestEphemeralImage(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			f, err := System{}.Probe(context.Background(), Request{Root: openImage(t, root), Owners: []int{22}, Bind: []netip.AddrPort{ep("127.0.0.1:22")}})
+			f, err := System{}.Probe(context.Background(), Request{Root: rootfstest.Open(t, root), Owners: []int{22}, Bind: []netip.AddrPort{ep("127.0.0.1:22")}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -404,7 +404,7 @@ func TestEphemeralImage(t *testing.T) {
 	// With Live, an image probe lists this host's sockets.
 	e, c := listen(t, "tcp4", "127.0.0.1:0")
 	defer c()
-	f, err := System{}.Probe(context.Background(), Request{Root: openImage(t, t.TempDir()), Live: true})
+	f, err := System{}.Probe(context.Background(), Request{Root: rootfstest.Open(t, t.TempDir()), Live: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,15 +501,4 @@ func BenchmarkListeners(b *testing.B) {
 			b.ReportMetric(float64(len(f.Listeners)), "listeners")
 		})
 	}
-}
-
-// openImage opens dir as an image for the test.
-func openImage(t *testing.T, dir string) *rootfs.Root {
-	t.Helper()
-	r, err := rootfs.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
 }

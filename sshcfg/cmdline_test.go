@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 	"github.com/sshport/sshport/internal/sshdtest"
 	"github.com/sshport/sshport/sshcfg"
 )
@@ -38,7 +39,7 @@ func TestCommandLineArgs(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(root, "etc/ssh/sshd_config"), []byte(c.config), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := sshcfg.Load(openRoot(t, root), sshdtest.MainConfig, &sshcfg.Options{Resolver: sshdtest.Names{Root: root}, OpenSSH: sshdtest.OracleOpenSSH, Args: c.args})
+			cfg, err := sshcfg.Load(rootfstest.Open(t, root), sshdtest.MainConfig, &sshcfg.Options{Resolver: sshdtest.Names{Root: root}, OpenSSH: sshdtest.OracleOpenSSH, Args: c.args})
 			for _, p := range cfg.Ports {
 				if p.Default && len(c.args) > 0 && c.args[0].Flag == 'p' {
 					t.Errorf("default port reported beside -p")

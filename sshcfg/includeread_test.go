@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 )
 
 // TestIncludeMayRead checks IncludeMayRead's answer and, as an oracle, that
@@ -54,7 +56,7 @@ func TestIncludeMayRead(t *testing.T) {
 				files[d+"/"] = ""
 			}
 			top := rootTree(t, files, tt.links)
-			root := openRoot(t, top)
+			root := rootfstest.Open(t, top)
 			if got := IncludeMayRead(root, tt.pattern, tt.dir, tt.base); got != tt.want {
 				t.Fatalf("IncludeMayRead(%q, %q, %q) = %v, want %v", tt.pattern, tt.dir, tt.base, got, tt.want)
 			}

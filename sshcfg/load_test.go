@@ -13,6 +13,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 	"github.com/sshport/sshport/internal/sshdtest"
 )
 
@@ -646,7 +647,7 @@ func TestLoadRoot(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var fsys fs.FS = openRoot(t, dir)
+			var fsys fs.FS = rootfstest.Open(t, dir)
 			if tt.deny != "" {
 				fsys = denyFS{fsys, map[string]bool{tt.deny: true}}
 			}

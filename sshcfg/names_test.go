@@ -12,6 +12,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 	"github.com/sshport/sshport/internal/sshdtest"
 )
 
@@ -155,7 +156,7 @@ func TestFilesResolverAgainstSSHD(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeTree(t, dir, map[string]string{mainCfg: tc.config, "/etc/hosts": hosts, "/etc/host.conf": tc.hostConf, "/etc/nsswitch.conf": tc.nss})
-			fsys := openRoot(t, dir)
+			fsys := rootfstest.Open(t, dir)
 			cfg, err := Load(fsys, mainCfg, &Options{Resolver: FilesResolver(fsys, nil)})
 			want := sshdtest.Run(t, dir, mainCfg)
 			if tc.refused {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 	"github.com/sshport/sshport/internal/sshdtest"
 	"github.com/sshport/sshport/sshcfg"
 )
@@ -253,7 +254,7 @@ func TestIncludePathsLive(t *testing.T) {
 				t.Fatal(err)
 			}
 			main := live(sshdtest.MainConfig)
-			cfg, err := sshcfg.Load(openRoot(t, "/"), main, &sshcfg.Options{Resolver: sshcfg.SystemResolver()})
+			cfg, err := sshcfg.Load(rootfstest.Live(t), main, &sshcfg.Options{Resolver: sshcfg.SystemResolver()})
 			var got []int
 			if err == nil {
 				for _, p := range cfg.Ports {
@@ -306,7 +307,7 @@ func TestIncludeEditsOnlyReadFiles(t *testing.T) {
 	if want := []string{"/etc/ssh/x/link/../extra.conf"}; !slices.Equal(paths, want) {
 		t.Fatalf("edited %q, want %q", paths, want)
 	}
-	after, err := cfg.Reload(sshcfg.Overlay(openRoot(t, dir), changes))
+	after, err := cfg.Reload(sshcfg.Overlay(rootfstest.Open(t, dir), changes))
 	if err != nil {
 		t.Fatal(err)
 	}

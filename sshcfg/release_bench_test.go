@@ -4,12 +4,14 @@ import (
 	"io/fs"
 	"os"
 	"testing"
+
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 )
 
 // BenchmarkLoadLive is Load as `sshport check` runs it on this machine:
 // the release read from the package database, every value judged.
 func BenchmarkLoadLive(b *testing.B) {
-	live := liveRoot(b)
+	live := rootfstest.Live(b)
 	dir := b.TempDir()
 	conf := "Port 20022\nPasswordAuthentication no\nCiphers aes128-ctr,aes256-gcm@openssh.com\nKexAlgorithms curve25519-sha256\nHostKeyAlgorithms ssh-ed25519*\nSubsystem sftp internal-sftp\n"
 	if err := os.MkdirAll(dir+"/etc/ssh", 0o755); err != nil {
@@ -30,7 +32,7 @@ func BenchmarkLoadLive(b *testing.B) {
 }
 
 func BenchmarkReadStatus(b *testing.B) {
-	live := liveRoot(b)
+	live := rootfstest.Live(b)
 	for range b.N {
 		if _, err := fs.ReadFile(live, "var/lib/dpkg/status"); err != nil {
 			b.Fatal(err)

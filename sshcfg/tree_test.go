@@ -4,8 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/sshport/sshport/internal/rootfs"
 )
 
 // rootTree lays out an image under a temporary directory: files (path ->
@@ -24,26 +22,4 @@ func rootTree(t *testing.T, files, links map[string]string) string {
 		}
 	}
 	return dir
-}
-
-// openRoot opens dir as an image for the test.
-func openRoot(t testing.TB, dir string) *rootfs.Root {
-	t.Helper()
-	r, err := rootfs.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
-}
-
-// liveRoot opens the live system for the test.
-func liveRoot(t testing.TB) *rootfs.Root {
-	t.Helper()
-	r, err := rootfs.Live()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 	"github.com/sshport/sshport/internal/sshdtest"
 )
 
@@ -43,7 +44,7 @@ func TestValueEdgesAgainstSSHD(t *testing.T) {
 		dir := t.TempDir()
 		writeTree(t, dir, map[string]string{"/etc/ssh/sshd_config": conf})
 		r := sshdtest.Run(t, dir, "/etc/ssh/sshd_config")
-		_, err := Load(openRoot(t, dir), "/etc/ssh/sshd_config", &Options{OpenSSH: "9.2", Resolver: sshdtest.Names{Root: dir}})
+		_, err := Load(rootfstest.Open(t, dir), "/etc/ssh/sshd_config", &Options{OpenSSH: "9.2", Resolver: sshdtest.Names{Root: dir}})
 		if r.Refused() != (err != nil) {
 			t.Errorf("%q: sshd refused=%v (%s), sshcfg: %v", line, r.Refused(), r.Err, err)
 		} else if err != nil && len(r.ErrLines) > 0 {

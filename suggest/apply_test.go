@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sshport/sshport/internal/rootfs"
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 )
 
 var fixedNow = func() time.Time { return time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC) }
@@ -345,7 +346,7 @@ func TestApply(t *testing.T) {
 			testHook = tc.hook
 			defer func() { testHook = nil }()
 			opts := tc.opts
-			opts.Root = openRoot(t, root)
+			opts.Root = rootfstest.Open(t, root)
 			opts.Now = fixedNow
 			res, err := Apply(context.Background(), tc.changes, opts)
 			if tc.wantErr == "" {
@@ -449,7 +450,7 @@ func TestApplySymlink(t *testing.T) {
 			}
 			// The diff names the target, so that patch and git apply,
 			// which refuse symlinks, apply it to a copy of the root.
-			resolved, err := ResolveTargets(openRoot(t, root), []FileChange{c})
+			resolved, err := ResolveTargets(rootfstest.Open(t, root), []FileChange{c})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -458,7 +459,7 @@ func TestApplySymlink(t *testing.T) {
 			}
 			applyWithTools(t, Diff(resolved), resolved)
 
-			res, err := Apply(context.Background(), []FileChange{c}, ApplyOptions{Root: openRoot(t, root), Now: fixedNow, IncludeGlobs: tc.globs})
+			res, err := Apply(context.Background(), []FileChange{c}, ApplyOptions{Root: rootfstest.Open(t, root), Now: fixedNow, IncludeGlobs: tc.globs})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -507,7 +508,7 @@ func TestApplyKeepsOwnerAndMode(t *testing.T) {
 			if err := os.Chmod(p, tc.mode); err != nil {
 				t.Fatal(err)
 			}
-			res, err := Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow})
+			res, err := Apply(context.Background(), changes, ApplyOptions{Root: rootfstest.Open(t, root), Now: fixedNow})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -562,7 +563,7 @@ func TestApplyFakeSSHDValidator(t *testing.T) {
 			sshd, argsFile := fakeSSHD(t, tc.msg, tc.status)
 			cfg := host(root, mainPath)
 			v := SSHDValidator(sshd, cfg, "-h", "/key")
-			_, err := Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow, Validate: v})
+			_, err := Apply(context.Background(), changes, ApplyOptions{Root: rootfstest.Open(t, root), Now: fixedNow, Validate: v})
 			if got, want := string(readFile(t, argsFile)), "-t\n-f\n"+cfg+"\n-h\n/key\n"; got != want {
 				t.Errorf("sshd ran with %q, want %q", got, want)
 			}
@@ -627,7 +628,7 @@ func TestApplyRealSSHD(t *testing.T) {
 			changes := []FileChange{{Path: mainPath, Old: []byte(old), New: []byte(tc.newCfg)}}
 			writeTree(t, root, changes)
 			v := SSHDValidator(sshd, host(root, mainPath), "-h", key)
-			_, err := Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow, Validate: v})
+			_, err := Apply(context.Background(), changes, ApplyOptions{Root: rootfstest.Open(t, root), Now: fixedNow, Validate: v})
 			got := readFile(t, host(root, mainPath))
 			if tc.wantErr == "" {
 				if err != nil {
@@ -715,7 +716,7 @@ func TestApplyChild(t *testing.T) {
 		}
 		return nil
 	}
-	opts := ApplyOptions{Root: openRoot(t, spec.Root), Now: fixedNow, BackupSuffix: spec.BackupSuffix, IncludeGlobs: spec.IncludeGlobs}
+	opts := ApplyOptions{Root: rootfstest.Open(t, spec.Root), Now: fixedNow, BackupSuffix: spec.BackupSuffix, IncludeGlobs: spec.IncludeGlobs}
 	if spec.FailValidate {
 		opts.Validate = func(context.Context) error { return errors.New("fake sshd -t failure") }
 	}
@@ -840,7 +841,7 @@ func TestApplyKilledAtEachStep(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			if _, err := Apply(ctx, again, ApplyOptions{Root: openRoot(t, root), BackupSuffix: ".second", Files: []string{dropinPath, mainPath}, IncludeGlobs: globs}); err != nil {
+			if _, err := Apply(ctx, again, ApplyOptions{Root: rootfstest.Open(t, root), BackupSuffix: ".second", Files: []string{dropinPath, mainPath}, IncludeGlobs: globs}); err != nil {
 				t.Fatalf("Apply after the kill: %v", err)
 			}
 			checkTree(t, "Apply after the kill", root, changes)
@@ -911,7 +912,7 @@ func TestApplyConcurrentGoroutines(t *testing.T) {
 	for i := range concurrentRuns {
 		go func() {
 			<-start
-			_, errs[i] = Apply(context.Background(), concurrentChanges(i), ApplyOptions{Root: openRoot(t, root), Now: fixedNow})
+			_, errs[i] = Apply(context.Background(), concurrentChanges(i), ApplyOptions{Root: rootfstest.Open(t, root), Now: fixedNow})
 			done <- i
 		}()
 	}
@@ -1105,7 +1106,7 @@ func TestApplyLockHeld(t *testing.T) {
 	changes := twoFiles()
 	writeTree(t, root, changes)
 	// Another run holds the main directory's lock.
-	d, _, err := openRoot(t, root).Target(mainPath)
+	d, _, err := rootfstest.Open(t, root).Target(mainPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1116,7 +1117,7 @@ func TestApplyLockHeld(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = Apply(ctx, changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow})
+	_, err = Apply(ctx, changes, ApplyOptions{Root: rootfstest.Open(t, root), Now: fixedNow})
 	if err == nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "another sshport run holds it") {
 		t.Fatalf("Apply with the lock held = %v, want it to give up when ctx ends", err)
 	}
@@ -1132,7 +1133,7 @@ func TestApplyLockHeld(t *testing.T) {
 	}
 	checkOld()
 	unlock()
-	if _, err := Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow}); err != nil {
+	if _, err := Apply(context.Background(), changes, ApplyOptions{Root: rootfstest.Open(t, root), Now: fixedNow}); err != nil {
 		t.Fatalf("Apply once the lock is free: %v", err)
 	}
 	checkTree(t, "Apply", root, changes)
@@ -1163,7 +1164,7 @@ func TestApplyLockTimeoutNamesHolder(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	start := time.Now()
-	_, err = Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow, LockTimeout: 300 * time.Millisecond})
+	_, err = Apply(context.Background(), changes, ApplyOptions{Root: rootfstest.Open(t, root), Now: fixedNow, LockTimeout: 300 * time.Millisecond})
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Apply with the lock held elsewhere = %v, want a deadline error", err)
 	}
@@ -1204,7 +1205,7 @@ func TestApplyBackupDirModes(t *testing.T) {
 			changes := twoFiles()
 			writeTree(t, root, changes)
 			opts := tc.opts
-			opts.Root, opts.Now = openRoot(t, root), fixedNow
+			opts.Root, opts.Now = rootfstest.Open(t, root), fixedNow
 			if _, err := Apply(context.Background(), changes, opts); err != nil {
 				t.Fatal(err)
 			}
@@ -1228,7 +1229,7 @@ func TestApplyFallbackDir(t *testing.T) {
 	root := t.TempDir()
 	changes := twoFiles()
 	writeTree(t, root, changes)
-	res, err := Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), Now: fixedNow,
+	res, err := Apply(context.Background(), changes, ApplyOptions{Root: rootfstest.Open(t, root), Now: fixedNow,
 		IncludeGlobs: []string{"sshd_config.d/*"}, FallbackDir: "/home/u/.ssh/.sshport-backups"})
 	if err != nil {
 		t.Fatal(err)
@@ -1251,7 +1252,7 @@ func TestApplyFallbackDir(t *testing.T) {
 	if _, err := os.Stat(host(root, DefaultBackupDir)); err == nil {
 		t.Errorf("%s was created although FallbackDir was given", DefaultBackupDir)
 	}
-	_, err = Apply(context.Background(), changes, ApplyOptions{Root: openRoot(t, root), FallbackDir: "rel"})
+	_, err = Apply(context.Background(), changes, ApplyOptions{Root: rootfstest.Open(t, root), FallbackDir: "rel"})
 	if err == nil || !strings.Contains(err.Error(), "not an absolute path") {
 		t.Errorf("relative FallbackDir: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 	"github.com/sshport/sshport/internal/sshdtest"
 	"github.com/sshport/sshport/sshcfg"
 	"github.com/sshport/sshport/suggest"
@@ -48,17 +49,17 @@ func runCorpusCase(t *testing.T, c sshdtest.Case, port int, golden bool) {
 	applied := copyTree(t, c.Root)
 	// Names as sshd finds them in the tree under sshdtest.Run.
 	names := &sshcfg.Options{Resolver: sshdtest.Names{Root: applied}}
-	cfg, err := sshcfg.Load(openRoot(t, applied), sshcfg.DefaultConfig, names)
+	cfg, err := sshcfg.Load(rootfstest.Open(t, applied), sshcfg.DefaultConfig, names)
 	if err != nil {
 		// Vendor keywords are warnings for sshcfg; anything else is
 		// a refusal the corpus would have recorded.
 		t.Fatalf("Load: %v", err)
 	}
-	plan, err := suggest.MakePlan(cfg, openRoot(t, applied), port, suggest.PlanOptions{})
+	plan, err := suggest.MakePlan(cfg, rootfstest.Open(t, applied), port, suggest.PlanOptions{})
 	if err != nil {
 		t.Fatalf("MakePlan: %v", err)
 	}
-	targets, err := suggest.ResolveTargets(openRoot(t, applied), plan.Changes)
+	targets, err := suggest.ResolveTargets(rootfstest.Open(t, applied), plan.Changes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func runCorpusCase(t *testing.T, c sshdtest.Case, port int, golden bool) {
 	before := copyTree(t, c.Root)
 
 	// Apply, GNU patch and git apply must produce the same bytes.
-	if _, err := suggest.Apply(context.Background(), plan.Changes, suggest.ApplyOptions{Root: openRoot(t, applied), BackupSuffix: ".sshport-test"}); err != nil {
+	if _, err := suggest.Apply(context.Background(), plan.Changes, suggest.ApplyOptions{Root: rootfstest.Open(t, applied), BackupSuffix: ".sshport-test"}); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 	patched := copyTree(t, c.Root)
@@ -117,14 +118,14 @@ func runCorpusCase(t *testing.T, c sshdtest.Case, port int, golden bool) {
 	}
 
 	// sshcfg reads back exactly the new port, and plans no change.
-	after, err := sshcfg.Load(openRoot(t, applied), sshcfg.DefaultConfig, names)
+	after, err := sshcfg.Load(rootfstest.Open(t, applied), sshcfg.DefaultConfig, names)
 	if err != nil {
 		t.Fatalf("reload: %v", err)
 	}
 	if got := suggest.ListenPorts(after); !slices.Equal(got, []int{port}) {
 		t.Errorf("after apply sshd listens on %v, want [%d]", got, port)
 	}
-	again, err := suggest.MakePlan(after, openRoot(t, applied), port, suggest.PlanOptions{})
+	again, err := suggest.MakePlan(after, rootfstest.Open(t, applied), port, suggest.PlanOptions{})
 	if err != nil || again.Changed {
 		t.Errorf("second plan: changed=%v err=%v (want no change)", again != nil && again.Changed, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 
 	"github.com/sshport/sshport/checker"
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 	"github.com/sshport/sshport/sshcfg"
 )
 
@@ -102,7 +103,7 @@ func TestDecide(t *testing.T) {
 			busy: map[int][]bool{30000: {true}, 30001: {true}, 30002: {true}}, err: "in use"},
 		{name: "range in the dynamic range: least given up", config: "Port 22\n", facts: linux,
 			opts: Options{Live: true, Range: checker.IANADynamic}, want: 61000, change: true, comp: true, why: "IANA's dynamic range"},
-		{name: "image: nothing probed", config: "Port 22\n", facts: linux, opts: Options{Root: openRoot(t, t.TempDir())},
+		{name: "image: nothing probed", config: "Port 22\n", facts: linux, opts: Options{Root: rootfstest.Open(t, t.TempDir())},
 			want: 20022, change: true, noProbe: true, why: "listening sockets were not checked"},
 		{name: "already safe: no change, one probe", config: "Port 20022\n", facts: linux, opts: Options{Live: true},
 			want: 20022, probes: 1, why: "nothing to change"},

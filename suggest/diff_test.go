@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 )
 
 // The -update flag rewrites the golden files. It is defined here only if
@@ -273,7 +275,7 @@ func TestDiffAppliesLikeApply(t *testing.T) {
 
 			applied := t.TempDir()
 			writeTree(t, applied, tc.changes)
-			if _, err := Apply(context.Background(), tc.changes, ApplyOptions{Root: openRoot(t, applied)}); err != nil {
+			if _, err := Apply(context.Background(), tc.changes, ApplyOptions{Root: rootfstest.Open(t, applied)}); err != nil {
 				t.Fatalf("Apply: %v", err)
 			}
 			checkTree(t, "Apply", applied, tc.changes)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 	"github.com/sshport/sshport/internal/sshdtest"
 	"github.com/sshport/sshport/sshcfg"
 	"github.com/sshport/sshport/suggest"
@@ -74,7 +75,7 @@ func keepOldThenFinish(t *testing.T, src string, port int) {
 	tree := copyTree(t, src)
 	// Names as sshd finds them in the tree under sshdtest.Run.
 	names := &sshcfg.Options{Resolver: sshdtest.Names{Root: tree}}
-	root := openRoot(t, tree)
+	root := rootfstest.Open(t, tree)
 	cfg, err := sshcfg.Load(root, sshcfg.DefaultConfig, names)
 	if err != nil {
 		t.Fatalf("Load: %v", err)

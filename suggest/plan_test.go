@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/sshport/sshport/internal/rootfs/rootfstest"
 	"github.com/sshport/sshport/internal/sshdtest"
 	"github.com/sshport/sshport/sshcfg"
 	"github.com/sshport/sshport/suggest"
@@ -101,18 +102,18 @@ func TestMatchLocalPortMoves(t *testing.T) {
 		return []string{"-C", "lport=" + lport + ",user=alice,host=h.example,addr=192.0.2.1,laddr=192.0.2.2"}
 	}
 	before := sshdtest.RunWith(t, root, sshcfg.DefaultConfig, conn("22")...)
-	cfg, err := sshcfg.Load(openRoot(t, root), sshcfg.DefaultConfig, nil)
+	cfg, err := sshcfg.Load(rootfstest.Open(t, root), sshcfg.DefaultConfig, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := suggest.MakePlan(cfg, openRoot(t, root), 20022, suggest.PlanOptions{})
+	p, err := suggest.MakePlan(cfg, rootfstest.Open(t, root), 20022, suggest.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "Match LocalPort 22") {
 		t.Errorf("notes %q do not say the Match block moves", p.Notes)
 	}
-	if _, err := suggest.Apply(context.Background(), p.Changes, suggest.ApplyOptions{Root: openRoot(t, root), BackupSuffix: ".bak"}); err != nil {
+	if _, err := suggest.Apply(context.Background(), p.Changes, suggest.ApplyOptions{Root: rootfstest.Open(t, root), BackupSuffix: ".bak"}); err != nil {
 		t.Fatal(err)
 	}
 	after := sshdtest.RunWith(t, root, sshcfg.DefaultConfig, conn("20022")...)
