@@ -64,24 +64,13 @@ func waitVerify(t *testing.T, d *sshdtest.Daemon, args ...string) string {
 	}
 }
 
-type suggestJSON struct {
-	Port      int            `json:"port"`
-	Previous  []int          `json:"previous"`
-	Ports     []int          `json:"ports"`
-	Changed   bool           `json:"changed"`
-	Applied   bool           `json:"applied"`
-	Validated bool           `json:"validated"`
-	Phase     string         `json:"phase"`
-	NextSteps []suggest.Step `json:"next_steps"`
-}
-
-func suggestRun(t *testing.T, cfg string, args ...string) suggestJSON {
+func suggestRun(t *testing.T, cfg string, args ...string) suggestReport {
 	t.Helper()
 	code, out, errb := sshport(t, append([]string{"-f", cfg, "--json", "suggest"}, args...)...)
 	if code != 0 {
 		t.Fatalf("sshport suggest %s: exit %d: %s%s", strings.Join(args, " "), code, errb, out)
 	}
-	var r suggestJSON
+	var r suggestReport
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("suggest --json: %v\n%s", err, out)
 	}
