@@ -344,6 +344,7 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
 	printFindings(w, p, r.General, "\n")
+	move := false // a port suggest would move
 	for _, pr := range r.Checked {
 		fmt.Fprintf(w, "\nPort %d\n", pr.Port)
 		for _, s := range pr.Sources {
@@ -361,6 +362,7 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 		}
 		printFindings(w, p, pr.Findings, "")
 		v := verdict(pr.Findings)
+		move = move || strings.HasPrefix(v, "MOVE") || strings.HasPrefix(v, "CONFLICT")
 		if v == verdict(nil) {
 			v = p.paint("32", v)
 		} else {
@@ -374,11 +376,6 @@ func printCheck(w io.Writer, r *checkReport, color bool) {
 		fmt.Fprintf(w, " (%s)", plural(i, "note", "notes"))
 	}
 	fmt.Fprint(w, ".")
-	move := false
-	for _, pr := range r.Checked {
-		v := verdict(pr.Findings)
-		move = move || strings.HasPrefix(v, "MOVE") || strings.HasPrefix(v, "CONFLICT")
-	}
 	if move {
 		fmt.Fprintf(w, " Run `sshport suggest` for a safe port and the diff.")
 	}
