@@ -260,9 +260,7 @@ func Apply(ctx context.Context, changes []FileChange, opts ApplyOptions) (*Apply
 		files = append(files, file{t.dir, t.base})
 	}
 	for _, f := range opts.Files {
-		if _, ok := seen[f]; ok {
-			continue
-		}
+		// seen holds resolved names: each file is resolved first.
 		d, base, err := root.Target(f)
 		if err != nil {
 			continue // not there: nothing to clean
