@@ -173,12 +173,9 @@ func (e *env) finishNotInEffect(c *cli.Context, t target, cfg *sshcfg.Config, d 
 	if pid <= 0 {
 		return nil
 	}
-	facts, err := e.prober.Probe(c.Context, checker.Request{Live: true, Owners: d.Current})
-	if err != nil {
-		return err
-	}
+	// Decide's facts name the owners of the current ports already.
 	var on []int
-	for _, l := range facts.Listeners {
+	for _, l := range d.Facts.Listeners {
 		if l.PID == pid && slices.Contains(d.Current, l.Port) && !slices.Contains(on, l.Port) {
 			on = append(on, l.Port)
 		}
