@@ -9,7 +9,7 @@ import (
 	"github.com/sshport/sshport/checker"
 )
 
-func TestWithService(t *testing.T) {
+func TestSystemdFromService(t *testing.T) {
 	fsys := fstest.MapFS{
 		"etc/systemd/system/ssh.service.d/port.conf": {Data: []byte("[Service]\nExecStart=\nExecStart=/usr/sbin/sshd -D -p 2200 -f /etc/ssh/alt_config\n")},
 	}
