@@ -145,7 +145,7 @@ func runSuggest(c *cli.Context, e *env) error {
 			// The configuration is done; the running sshd may still hold
 			// a dropped port: then the reload of phase 2 is pending.
 			rep.Phase = string(suggest.PhaseFinish)
-			stale, err := e.staleSSHDPorts(c, cfg, d.Current)
+			stale, err := e.staleSSHDPorts(c, t, cfg, d.Current)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}

@@ -115,36 +115,25 @@ func without(ps []int, p int) []int {
 	return slices.DeleteFunc(slices.Clone(ps), func(q int) bool { return q == p })
 }
 
-// staleSSHDPorts returns the ports the running sshd (the pid in its
-// PidFile) listens on beside the configured ones: after phase 2 they say
-// the reload has not happened yet.
-func (e *env) staleSSHDPorts(c *cli.Context, cfg *sshcfg.Config, configured []int) ([]int, error) {
-	all, err := e.prober.Probe(c.Context, checker.Request{Live: true})
+// staleSSHDPorts returns the ports the running sshd of this configuration
+// listens on beside the configured ones (checker.StaleListeners, the
+// reading check's not-applied finding uses): after phase 2 they say the
+// reload has not happened yet.
+func (e *env) staleSSHDPorts(c *cli.Context, t target, cfg *sshcfg.Config, configured []int) ([]int, error) {
+	f, err := e.prober.Probe(c.Context, checker.Request{Live: true, SSHD: true, PIDFiles: pidFiles(cfg)})
 	if err != nil {
 		return nil, err
 	}
-	var others []int
-	for _, l := range all.Listeners {
-		if !slices.Contains(configured, l.Port) && !slices.Contains(others, l.Port) {
-			others = append(others, l.Port)
-		}
+	var exp checker.Expect
+	for _, p := range configured {
+		exp.Endpoints = append(exp.Endpoints, suggest.Endpoints(cfg, p, false)...)
 	}
-	if len(others) == 0 {
-		return nil, nil
-	}
-	owned, err := e.prober.Probe(c.Context, checker.Request{Live: true, Owners: others})
-	if err != nil {
-		return nil, err
-	}
-	pid := sshdPID(cfg)
 	var stale []int
-	for _, l := range owned.Listeners {
-		if pid > 0 && l.PID == pid && slices.Contains(others, l.Port) && !slices.Contains(stale, l.Port) {
-			stale = append(stale, l.Port)
-		}
+	for _, l := range checker.StaleListeners(checker.Live{Config: t.config, Facts: &f}, exp) {
+		stale = append(stale, l.Port)
 	}
 	slices.Sort(stale)
-	return stale, nil
+	return slices.Compact(stale), nil
 }
 
 // sshdPID returns the pid in the running sshd's PidFile on this system (0

@@ -161,7 +161,7 @@ func RunningFindings(lv Live, e Expect) []Finding {
 	}
 	procs := lv.Ours()
 	if len(missing) == 0 {
-		return staleFindings(lv, e, procs)
+		return staleFindings(lv, e)
 	}
 	if len(ours) == 0 && len(procs) == 0 {
 		if held := heldByOthers(lv, e); held {
@@ -194,36 +194,42 @@ func RunningFindings(lv Live, e Expect) []Finding {
 		fmt.Sprintf("the configuration says %s, but %s listens on %s: the change is not applied yet (%s)", strings.Join(missing, ", "), who, strings.Join(ours, ", "), apply)}}
 }
 
-// staleFindings reports, when every configured endpoint is held, the ports
-// a running sshd of this configuration (known by its command line, so never
-// a socket unit or an sshd of another configuration) still listens on
-// although the configuration no longer has them: after phase 2 of a
-// migration, the reload that drops the old port is pending.
-func staleFindings(lv Live, e Expect, procs []SSHDProcess) []Finding {
+// StaleListeners returns the listeners a running sshd of this
+// configuration (known by its command line, so never a socket unit or an
+// sshd of another configuration) holds on ports the configuration no longer
+// has: after phase 2 of a migration, the reload that drops the old port is
+// pending. The Facts must come from a Request with SSHD set.
+func StaleListeners(lv Live, e Expect) []Listener {
 	pids := map[int]bool{}
-	for _, p := range procs {
+	for _, p := range lv.Ours() {
 		pids[p.PID] = true
 	}
 	want := map[int]bool{}
 	for _, ep := range e.Endpoints {
 		want[int(ep.Port())] = true
 	}
-	var stale []string
-	port, pid := 0, 0
+	var out []Listener
 	for _, l := range lv.Facts.Listeners {
-		if !pids[l.PID] || l.Process != "sshd" || want[l.Port] {
-			continue
-		}
-		stale = append(stale, l.Endpoint().String())
-		if port == 0 {
-			port, pid = l.Port, l.PID
+		if pids[l.PID] && l.Process == "sshd" && !want[l.Port] {
+			out = append(out, l)
 		}
 	}
-	if len(stale) == 0 {
+	return out
+}
+
+// staleFindings says, as a not-applied warning, what StaleListeners found.
+func staleFindings(lv Live, e Expect) []Finding {
+	ls := StaleListeners(lv, e)
+	if len(ls) == 0 {
 		return nil
+	}
+	var stale []string
+	for _, l := range ls {
+		stale = append(stale, l.Endpoint().String())
 	}
 	slices.Sort(stale)
 	stale = slices.Compact(stale)
+	port, pid := ls[0].Port, ls[0].PID
 	apply := e.Apply
 	if apply == "" {
 		apply = fmt.Sprintf("kill -HUP %d", pid)
